@@ -1,0 +1,3 @@
+from voxrepro.cli import main
+
+main()

@@ -1,0 +1,54 @@
+"""Interchangeable executors: run a pure per-item function serially or in a process pool.
+
+Every worker function is a pure function of its item (source file, segments, settings) that
+returns a result record and never raises for a bad item; the executor only distributes. Results
+are yielded as they finish, so callers can persist state and drive progress bars.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing as mp
+from collections.abc import Callable, Iterable, Iterator
+from typing import TypeVar
+
+ItemT = TypeVar("ItemT")
+ResultT = TypeVar("ResultT")
+
+
+def run_serial(fn: Callable[[ItemT], ResultT], items: Iterable[ItemT]) -> Iterator[ResultT]:
+    for item in items:
+        yield fn(item)
+
+
+def run_processes(
+    fn: Callable[[ItemT], ResultT], items: Iterable[ItemT], workers: int
+) -> Iterator[ResultT]:
+    """Run ``fn`` over ``items`` in ``workers`` processes, yielding results in finish order.
+
+    Uses the ``spawn`` start method: torch and PyAV hold threads that do not survive ``fork``.
+    """
+    context = mp.get_context("spawn")
+    with cf.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = [pool.submit(fn, item) for item in items]
+        for future in cf.as_completed(futures):
+            yield future.result()
+
+
+def run_threads(
+    fn: Callable[[ItemT], ResultT], items: Iterable[ItemT], workers: int
+) -> Iterator[ResultT]:
+    """Threads, for I/O-bound work (downloads), yielding results in finish order."""
+    with cf.ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(fn, item) for item in items]
+        for future in cf.as_completed(futures):
+            yield future.result()
+
+
+def run_parallel(
+    fn: Callable[[ItemT], ResultT], items: Iterable[ItemT], workers: int = 1
+) -> Iterator[ResultT]:
+    """Serial when ``workers <= 1``, else a process pool."""
+    if workers <= 1:
+        return run_serial(fn, items)
+    return run_processes(fn, items, workers)
