@@ -151,8 +151,11 @@ def read_state_dict(path: Pathlike) -> dict[str, Any]:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises many types for corrupt or foreign files
-        detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise ModelError(f"{path}: not a readable torch weights file ({detail})") from error
+        text = str(error).strip()
+        detail = f"{type(error).__name__}: {text.splitlines()[0]}" if text else type(error).__name__
+        raise ModelError(
+            f"{path}: not a readable torch weights file (torch.load failed with {detail})"
+        ) from error
     if not isinstance(state, Mapping) or not all(
         isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
     ):
@@ -349,7 +352,7 @@ def fetch_weights(
                 kind, dest, url, timeout_s, (lambda n, _t: progress(n)) if progress else None
             )
         except (DownloadError, ModelError, OSError) as error:
-            log.warning("%s", error)
+            log.info("%s", error)  # returned in the result; the caller reports it
             results.append(FetchResult(kind, dest, FetchStatus.FAILED, url, str(error)))
             continue
         results.append(FetchResult(kind, dest, FetchStatus.DOWNLOADED, url, None, report.sha256))
