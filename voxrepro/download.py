@@ -1,0 +1,392 @@
+"""Download source videos by YouTube id with the yt-dlp Python API (spec §2), resumably.
+
+Every id is validated before any request. Each video is fetched by one worker thread with
+``yt_dlp.YoutubeDL(opts).extract_info(url, download=True)`` (never a shell) into a private work
+folder ``<out>/.partial/<id>/``; only a complete file that probes as a video is moved (one
+``os.replace``) to ``<out>/<id>.<ext>``, so the output folder never holds half a download.
+Failures are classified (``voxrepro.failures``): transient ones are retried with exponential
+backoff and jitter up to ``retries`` times, permanent ones are not retried, and every attempt is
+recorded in the SQLite state (``voxrepro.store``) that makes a rerun skip finished work.
+This module is the only one in voxrepro that talks to the network.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import functools
+import logging
+import os
+import random
+import shutil
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from voxrepro.errors import DecodeError, InvalidInputError
+from voxrepro.failures import (
+    Failure,
+    FailureClass,
+    FailureReason,
+    classify_failure,
+    failure_for,
+    normalise_message,
+)
+from voxrepro.safety import safe_join
+from voxrepro.store import DownloadStore, MediaInfo, VideoState, VideoStatus, state_path
+from voxrepro.types import ProgressFn, Seconds
+
+log = logging.getLogger("voxrepro")
+
+#: SEED's format choice (spec §2) with a single-file fallback for sites without DASH.
+DEFAULT_FORMAT = "bv*[ext=mp4]+ba[ext=m4a]/bv*+ba/b"
+DEFAULT_URL_TEMPLATE = "https://www.youtube.com/watch?v={id}"
+ID_PLACEHOLDER = "{id}"
+PARTIAL_DIRNAME = ".partial"
+#: Containers yt-dlp may leave after a merge or a single-file download.
+MEDIA_SUFFIXES = (".mp4", ".mkv", ".webm", ".mov", ".m4v", ".flv", ".3gp")
+_LEFTOVER_SUFFIXES = (".part", ".ytdl", ".temp")
+_HARMLESS_WARNINGS = ("Falling back on generic information extractor", "ffprobe not found")
+
+
+@dataclass(frozen=True)
+class DownloadOptions:
+    """Settings of one download run (seconds for every duration).
+
+    Attributes:
+        out_dir: where ``<id>.<ext>`` files and ``download_state.sqlite3`` go.
+        workers: parallel worker threads.
+        proxy: proxy URL handed to yt-dlp, e.g. ``http://host:3128``.
+        cookies: a Netscape cookies.txt file handed to yt-dlp.
+        format: yt-dlp format selector.
+        retries: extra attempts for transient failures within one run.
+        sleep: minimum seconds between the starts of two requests of one worker.
+        url_template: URL with ``{id}`` where the video id goes.
+        retry_failed: also retry videos whose earlier failure was permanent.
+        backoff: first retry delay; doubles per retry, plus up to 50 % random jitter.
+        backoff_max: cap of the retry delay before jitter.
+        socket_timeout: yt-dlp's network timeout.
+    """
+
+    out_dir: Path
+    workers: int = 1
+    proxy: str | None = None
+    cookies: Path | None = None
+    format: str = DEFAULT_FORMAT
+    retries: int = 3
+    sleep: Seconds = 0.0
+    url_template: str = DEFAULT_URL_TEMPLATE
+    retry_failed: bool = False
+    backoff: Seconds = 2.0
+    backoff_max: Seconds = 120.0
+    socket_timeout: Seconds = 30.0
+
+    def validate(self) -> None:
+        """Raise InvalidInputError (one line, naming the option) for an unusable setting."""
+        checks = (
+            (self.workers >= 1, f"--workers must be at least 1 (got {self.workers})"),
+            (self.retries >= 0, f"--retries must be 0 or more (got {self.retries})"),
+            (self.sleep >= 0, f"--sleep must be 0 or more seconds (got {self.sleep})"),
+            (self.backoff >= 0, f"--backoff must be 0 or more seconds (got {self.backoff})"),
+            (self.socket_timeout > 0, "socket timeout must be positive"),
+            (bool(self.format.strip()), "--format must not be empty"),
+            (
+                ID_PLACEHOLDER in self.url_template,
+                f"--url-template must contain {ID_PLACEHOLDER} (got {self.url_template!r})",
+            ),
+        )
+        for ok, message in checks:
+            if not ok:
+                raise InvalidInputError(message)
+        if self.cookies is not None and not Path(self.cookies).is_file():
+            raise InvalidInputError(f"{self.cookies}: cookies file not found")
+
+
+@dataclass(frozen=True)
+class DownloadResult:
+    """What happened to one video in this run.
+
+    Attributes:
+        state: its row in the state database after this run.
+        skipped: True when nothing was requested (already done, or a permanent failure).
+        attempts_run: attempts made in this run (``state.attempts`` counts all runs).
+    """
+
+    state: VideoState
+    skipped: bool
+    attempts_run: int
+
+    @property
+    def video_id(self) -> str:
+        return self.state.video_id
+
+    @property
+    def status(self) -> VideoStatus:
+        return self.state.status
+
+
+class _AttemptFailed(Exception):
+    def __init__(self, message: str, failure: Failure | None = None) -> None:
+        super().__init__(message)
+        self.failure = failure or classify_failure(message)
+
+
+def backoff_delay(retry: int, base: Seconds, cap: Seconds, rng: random.Random) -> Seconds:
+    """Delay before retry number ``retry`` (1-based): ``min(cap, base * 2**(retry-1))`` plus
+    up to 50 % jitter, so that workers hit by the same rate limit do not retry in lockstep."""
+    delay = min(cap, base * 2 ** max(0, retry - 1))
+    return delay * (1.0 + 0.5 * rng.random())
+
+
+class _Pacer:
+    """Per-worker-thread spacing of request starts by at least ``interval`` seconds."""
+
+    def __init__(self, interval: Seconds) -> None:
+        self.interval = interval
+        self._local = threading.local()
+
+    def wait(self, stop: threading.Event) -> None:
+        last = getattr(self._local, "last", None)
+        if last is not None and self.interval > 0:
+            remaining = self.interval - (time.monotonic() - last)
+            if remaining > 0:
+                stop.wait(remaining)
+        self._local.last = time.monotonic()
+
+
+class _YtDlpLogger:
+    """Routes yt-dlp's messages to the voxrepro logger; errors are recorded by us instead."""
+
+    def __init__(self, video_id: str) -> None:
+        self.video_id = video_id
+
+    def debug(self, message: str) -> None:
+        log.debug("yt-dlp %s: %s", self.video_id, message)
+
+    info = debug
+    error = debug
+
+    def warning(self, message: str) -> None:
+        harmless = any(text in message for text in _HARMLESS_WARNINGS)
+        log.log(
+            logging.DEBUG if harmless else logging.INFO, "yt-dlp %s: %s", self.video_id, message
+        )
+
+
+@functools.lru_cache(maxsize=1)
+def find_ffmpeg() -> str | None:
+    """ffmpeg for yt-dlp's merges: the one on PATH, else imageio-ffmpeg's static binary."""
+    on_path = shutil.which("ffmpeg")
+    if on_path:
+        return on_path
+    try:
+        import imageio_ffmpeg
+
+        return str(imageio_ffmpeg.get_ffmpeg_exe())
+    except (ImportError, RuntimeError, OSError) as error:
+        log.warning("no ffmpeg found (%s); formats that need merging will fail", error)
+        return None
+
+
+def build_ydl_options(options: DownloadOptions, workdir: Path, video_id: str) -> dict[str, Any]:
+    """yt-dlp parameters for one attempt; the output name is built from the validated id only."""
+    # '%' starts a yt-dlp template field, so a literal '%' in the folder must be doubled.
+    stem = str(workdir / video_id).replace("%", "%%")
+    params: dict[str, Any] = {
+        "outtmpl": {"default": f"{stem}.%(ext)s"},
+        "format": options.format,
+        "merge_output_format": "mp4/mkv",
+        "quiet": True,
+        "noprogress": True,
+        "no_color": True,
+        "logger": _YtDlpLogger(video_id),
+        "noplaylist": True,
+        # One retry authority (ours, with backoff and state); fragments still retry in place.
+        "retries": 0,
+        "extractor_retries": 0,
+        "fragment_retries": 3,
+        "skip_unavailable_fragments": True,
+        "continuedl": True,
+        "socket_timeout": options.socket_timeout,
+        "cachedir": False,
+        "updatetime": False,
+    }
+    ffmpeg = find_ffmpeg()
+    if ffmpeg:
+        params["ffmpeg_location"] = ffmpeg
+    if options.proxy:
+        params["proxy"] = options.proxy
+    if options.cookies:
+        params["cookiefile"] = str(options.cookies)
+    return params
+
+
+def probe_download(path: Path) -> MediaInfo:
+    """Width, height, fps and duration of a downloaded file (voxrepro.media does the I/O)."""
+    from voxrepro.media import probe_video
+
+    info = probe_video(path)
+    return MediaInfo(
+        width=info.width, height=info.height, fps=float(info.fps), duration=info.duration
+    )
+
+
+def existing_download(out_dir: Path, video_id: str) -> Path | None:
+    """The finished file ``<out>/<id>.<ext>`` if there is one."""
+    for suffix in MEDIA_SUFFIXES:
+        candidate = out_dir / f"{video_id}{suffix}"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _remove_leftovers(out_dir: Path, workdir: Path, video_id: str) -> None:
+    """Drop what a killed run left for this id: its work folder and stray yt-dlp parts."""
+    shutil.rmtree(workdir, ignore_errors=True)
+    for leftover in out_dir.glob(f"{video_id}.*"):
+        if leftover.suffix in _LEFTOVER_SUFFIXES and leftover.is_file():
+            leftover.unlink(missing_ok=True)
+
+
+def _produced_file(workdir: Path, video_id: str) -> Path | None:
+    for path in sorted(workdir.glob(f"{video_id}.*")):
+        if path.suffix in MEDIA_SUFFIXES and ".temp" not in path.suffixes and path.is_file():
+            return path
+    return None
+
+
+def _attempt(video_id: str, options: DownloadOptions, workdir: Path) -> tuple[Path, MediaInfo]:
+    """One yt-dlp run; returns the final path and its probe, or raises _AttemptFailed."""
+    import yt_dlp
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    url = options.url_template.replace(ID_PLACEHOLDER, video_id)
+    try:
+        with yt_dlp.YoutubeDL(build_ydl_options(options, workdir, video_id)) as ydl:
+            ydl.extract_info(url, download=True)
+    except Exception as error:  # the per-video edge: extractors raise anything
+        raise _AttemptFailed(str(error) or type(error).__name__) from error
+    produced = _produced_file(workdir, video_id)
+    if produced is None:
+        raise _AttemptFailed(
+            "yt-dlp finished but wrote no video file", failure_for(FailureReason.INCOMPLETE)
+        )
+    try:
+        media = probe_download(produced)
+    except DecodeError as error:
+        raise _AttemptFailed(str(error), failure_for(FailureReason.INVALID_MEDIA)) from error
+    final = safe_join(options.out_dir, f"{video_id}{produced.suffix}")
+    os.replace(produced, final)
+    return final, media
+
+
+def download_video(
+    video_id: str,
+    options: DownloadOptions,
+    store: DownloadStore,
+    stop: threading.Event | None = None,
+    pacer: _Pacer | None = None,
+    rng: random.Random | None = None,
+) -> DownloadResult:
+    """Bring one (validated) video to done or failed, retrying transient failures.
+
+    Never raises for a bad video: the outcome is in the returned result and in ``store``.
+    """
+    stop = stop or threading.Event()
+    rng = rng or random.Random()
+    out_dir = options.out_dir
+    state = store.get(video_id)
+    present = existing_download(out_dir, video_id)
+    if state is not None and state.status is VideoStatus.DONE and present is not None:
+        return DownloadResult(state, skipped=True, attempts_run=0)
+    if present is not None:
+        try:  # a file from an earlier tool or a lost state database: adopt it
+            store.mark_done(video_id, present, probe_download(present))
+            return DownloadResult(_state(store, video_id), skipped=True, attempts_run=0)
+        except DecodeError as error:
+            log.warning(
+                "%s: existing file does not decode, downloading again (%s)", video_id, error
+            )
+    if (
+        state is not None
+        and state.status is VideoStatus.FAILED
+        and state.failure_class is FailureClass.PERMANENT
+        and not options.retry_failed
+    ):
+        return DownloadResult(state, skipped=True, attempts_run=0)
+
+    workdir = safe_join(out_dir / PARTIAL_DIRNAME, video_id)
+    _remove_leftovers(out_dir, workdir, video_id)
+    attempts_run = 0
+    try:
+        for retry in range(options.retries + 1):
+            if stop.is_set():
+                break
+            if pacer is not None:
+                pacer.wait(stop)
+            attempts_run += 1
+            store.start_attempt(video_id)
+            try:
+                final, media = _attempt(video_id, options, workdir)
+            except _AttemptFailed as failed:
+                message = normalise_message(str(failed), video_id)
+                failure = failed.failure
+                store.mark_failed(video_id, failure.failure_class, failure.reason, message)
+                log.debug("%s: attempt %d failed: %s", video_id, attempts_run, message)
+                if failure.permanent or retry == options.retries:
+                    break
+                stop.wait(backoff_delay(retry + 1, options.backoff, options.backoff_max, rng))
+                continue
+            store.mark_done(video_id, final, media)
+            break
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return DownloadResult(_state(store, video_id), skipped=False, attempts_run=attempts_run)
+
+
+def _state(store: DownloadStore, video_id: str) -> VideoState:
+    state = store.get(video_id)
+    return state if state is not None else VideoState(video_id, VideoStatus.PENDING)
+
+
+def download_videos(
+    video_ids: Iterable[str],
+    options: DownloadOptions,
+    progress: ProgressFn | None = None,
+    stop: threading.Event | None = None,
+) -> list[DownloadResult]:
+    """Download validated ids with ``options.workers`` threads; results in input order.
+
+    On KeyboardInterrupt the pending videos are cancelled, running ones finish their current
+    attempt, and the state stays consistent for a rerun.
+    """
+    options.validate()
+    ids = list(dict.fromkeys(video_ids))
+    out_dir = Path(options.out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stop = stop or threading.Event()
+    pacer = _Pacer(options.sleep)
+    by_id: dict[str, DownloadResult] = {}
+    with DownloadStore(state_path(out_dir)) as store:
+        for video_id in ids:
+            store.add_pending(video_id)
+        pool = cf.ThreadPoolExecutor(max_workers=options.workers, thread_name_prefix="voxrepro-dl")
+        try:
+            futures = [pool.submit(download_video, v, options, store, stop, pacer) for v in ids]
+            for future in cf.as_completed(futures):
+                result = future.result()
+                by_id[result.video_id] = result
+                if progress is not None:
+                    progress(1)
+        except BaseException:
+            stop.set()
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        finally:
+            pool.shutdown(wait=True)
+    with_partial = out_dir / PARTIAL_DIRNAME
+    if with_partial.is_dir() and not any(with_partial.iterdir()):
+        with_partial.rmdir()
+    return [by_id[v] for v in ids]
