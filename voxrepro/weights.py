@@ -28,6 +28,7 @@ from typing import Any
 
 from voxrepro.atomic import atomic_path
 from voxrepro.errors import DownloadError, ModelError
+from voxrepro.failures import FailureReason, failure_for
 from voxrepro.types import Pathlike, ProgressFn
 
 log = logging.getLogger("voxrepro")
@@ -50,10 +51,6 @@ FILENAMES: dict[WeightsKind, str] = {
 
 #: Keys a file may lack without being invalid (BatchNorm counters: spec §8.1).
 _OPTIONAL_SUFFIX = "num_batches_tracked"
-
-#: Reason codes on DownloadError raised here.
-REASON_UNREACHABLE = "unreachable"
-REASON_HTTP = "http_error"
 
 
 class KeyStatus(enum.StrEnum):
@@ -276,6 +273,16 @@ def weights_url(kind: WeightsKind, base_url: str = BASE_URL) -> str:
     return urllib.parse.urljoin(base_url.rstrip("/") + "/", FILENAMES[kind])
 
 
+def _http_reason(code: int) -> FailureReason:
+    """HTTP status -> the download taxonomy of ``voxrepro.failures``."""
+    named = {404: FailureReason.NOT_FOUND, 410: FailureReason.GONE, 403: FailureReason.FORBIDDEN}
+    if code in named:
+        return named[code]
+    if code == 429:
+        return FailureReason.RATE_LIMITED
+    return FailureReason.SERVER_ERROR if code >= 500 else FailureReason.HTTP_CLIENT_ERROR
+
+
 def download_weights(
     kind: WeightsKind,
     dest: Pathlike,
@@ -289,7 +296,7 @@ def download_weights(
         progress: called with (bytes just received, total bytes or None).
 
     Raises:
-        DownloadError: network failure or HTTP error (reason ``unreachable`` / ``http_error``).
+        DownloadError: network failure or HTTP error (``reason`` from ``voxrepro.failures``).
         ModelError: the downloaded file is not valid ``kind`` weights (nothing is kept).
     """
     dest = Path(dest)
@@ -303,12 +310,17 @@ def download_weights(
                     if progress is not None:
                         progress(len(chunk), total)
         except urllib.error.HTTPError as error:
+            reason = _http_reason(error.code)
             raise DownloadError(
-                f"{url}: HTTP {error.code} {error.reason}", reason=REASON_HTTP, permanent=True
+                f"{url}: HTTP {error.code} {error.reason}",
+                reason.value,
+                failure_for(reason).permanent,
             ) from error
-        except (urllib.error.URLError, OSError, TimeoutError) as error:
-            reason = getattr(error, "reason", error)
-            raise DownloadError(f"{url}: cannot download ({reason})", REASON_UNREACHABLE) from error
+        except (urllib.error.URLError, OSError) as error:
+            cause = getattr(error, "reason", error)
+            timed_out = isinstance(cause, TimeoutError) or isinstance(error, TimeoutError)
+            reason = FailureReason.TIMEOUT if timed_out else FailureReason.CONNECTION
+            raise DownloadError(f"{url}: cannot download ({cause})", reason.value) from error
         report = check_weights(tmp, kind)
         if not report.ok:
             raise ModelError(f"{url}: downloaded file is not valid: {report.problems[0].message()}")

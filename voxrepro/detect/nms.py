@@ -88,7 +88,8 @@ def greedy_nms_sorted(
             the S3FD detector uses it with conf_th, since lower boxes are discarded anyway.
 
     Returns:
-        (B, K) int64 positions into M of the kept boxes in keep order, padded with -1.
+        (B, K) int64 positions into M of the kept boxes in keep order, padded with -1; K is the
+        largest number kept in any image.
     """
     batch, count = valid.shape
     limit = count if max_keep is None else min(max_keep, count)
@@ -113,7 +114,8 @@ def greedy_nms_sorted(
         suppress = ~(iou <= iou_threshold) & has_box[:, None]
         alive &= ~suppress
         alive[rows, first] = False
-    return keep
+    used = int((keep >= 0).sum(dim=1).max()) if batch else 0
+    return keep[:, :used]
 
 
 def greedy_nms(

@@ -120,8 +120,9 @@ def detect_step(
         stop_at_or_below: optional early stop (see ``greedy_nms_sorted``); exact above it.
 
     Returns:
-        kept_scores (B, K) and kept_boxes (B, K, 4) in descending score order, where K <=
-        ``keep_top_k``; unused slots have score 0 and box 0 (like the reference's zero rows).
+        kept_scores (B, K) and kept_boxes (B, K, 4) in descending score order, where K (<=
+        ``keep_top_k``) is the most any image kept; unused slots hold score 0 and box 0 (like
+        the reference's zero-filled 750 rows).
     """
     batch = scores.shape[0]
     order = sort_scores_descending(scores)
