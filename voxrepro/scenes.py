@@ -101,6 +101,8 @@ class SceneCutter:
             threshold: ``content_val`` at or above which a frame starts a new scene.
             min_scene_len: frames that must pass after a cut before the next one is accepted.
             downscale: slice factor; ``None`` picks v0.5.1's factor from the first frame's width.
+                For parity feed full-resolution frames of the 25 fps video (UP reads
+                ``video.avi``); if frames were already shrunk, pass the factor yourself.
         """
         if min_scene_len < 0:
             raise ValueError(f"min_scene_len must be >= 0, got {min_scene_len}")

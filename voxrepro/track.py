@@ -144,10 +144,15 @@ def _frame_pool(detections: Sequence[npt.ArrayLike], first_frame: int) -> list[l
 
 
 def _build_one_track(
-    pool: list[list[Box]], first_frame: int, iou_threshold: float, num_failed_det: int
+    pool: list[list[Box]],
+    seed_offset: int,
+    first_frame: int,
+    iou_threshold: float,
+    num_failed_det: int,
 ) -> list[tuple[int, Box]]:
     members: list[tuple[int, Box]] = []
-    for offset, faces in enumerate(pool):
+    for offset in range(seed_offset, len(pool)):
+        faces = pool[offset]
         frame = first_frame + offset
         if members and frame - members[-1][0] > num_failed_det:
             break  # every later frame is even further away: UP's per-frame `break`
@@ -208,8 +213,12 @@ def track_shot(
     """
     pool = _frame_pool(detections, first_frame)
     tracks: list[Track] = []
+    seed_offset = 0
     while True:
-        members = _build_one_track(pool, first_frame, iou_threshold, num_failed_det)
+        # Every frame before the first non-empty one stays empty, so later passes skip them.
+        while seed_offset < len(pool) and not pool[seed_offset]:
+            seed_offset += 1
+        members = _build_one_track(pool, seed_offset, first_frame, iou_threshold, num_failed_det)
         if not members:
             return tracks
         if len(members) <= min_track:
