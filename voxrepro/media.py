@@ -169,6 +169,13 @@ class TimelineFrame:
             self._yuv = frame.to_ndarray(format="yuv420p")
         return self._yuv
 
+    def to_grey(self) -> npt.NDArray[np.uint8]:
+        """The luma plane Y (HxW uint8, unconverted) for yuv420p frames, else grey from BGR."""
+        if self._frame.format.name in ("yuv420p", "yuvj420p"):
+            yuv = self._yuv if self._yuv is not None else self._frame.to_ndarray(format="yuv420p")
+            return yuv[: self.height]
+        return cv2.cvtColor(self.to_bgr(), cv2.COLOR_BGR2GRAY)
+
     def to_bgr(self) -> BgrImage:
         """The whole frame as an HxWx3 uint8 BGR array (cached; do not modify it)."""
         if self._bgr is None:
