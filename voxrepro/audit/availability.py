@@ -12,6 +12,7 @@ segments are counted as *unavailable*, apart from segments the pipeline *missed*
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -50,6 +51,13 @@ class Availability:
         }
 
 
+def _text(value: object) -> str | None:
+    """Enum members (the store's StrEnums) and other values as plain strings."""
+    if value is None:
+        return None
+    return str(value.value) if isinstance(value, enum.Enum) else str(value)
+
+
 def classify_availability(
     references: Iterable[str],
     states: Mapping[str, Any] | None,
@@ -72,10 +80,10 @@ def classify_availability(
         if state is None:
             status, failure_class, reason, message = STATUS_ABSENT, None, REASON_NOT_IN_STATE, None
         else:
-            status = str(getattr(state, "status", STATUS_ABSENT))
-            failure_class = getattr(state, "failure_class", None)
-            reason = getattr(state, "reason", None)
-            message = getattr(state, "message", None)
+            status = _text(getattr(state, "status", STATUS_ABSENT)) or STATUS_ABSENT
+            failure_class = _text(getattr(state, "failure_class", None))
+            reason = _text(getattr(state, "reason", None))
+            message = _text(getattr(state, "message", None))
             if status == STATUS_PENDING and reason is None:
                 reason = REASON_PENDING
         available = ref in generated_references or status == STATUS_DONE

@@ -1,0 +1,175 @@
+"""``report.html``: one self-contained page (inline CSS/JS, plots as base64 PNG, no network)."""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from voxrepro.atomic import write_text_atomic
+from voxrepro.audit.html_template import PAGE
+from voxrepro.audit.metrics import HEADLINE_METRICS, Metric
+from voxrepro.audit.plots import render_plots
+from voxrepro.audit.report import Report
+from voxrepro.audit.report_md import format_value
+from voxrepro.audit.rows import FLOAT_COLUMNS, INT_COLUMNS, ROW_COLUMNS
+
+WORST_VIDEOS = 20
+MAX_LISTED = 500
+_PLACEHOLDER = re.compile(r"%%([A-Z]+)%%")
+
+_COUNT_CARDS = (
+    Metric.MEAN_TIOU,
+    Metric.OFFICIAL_SEGMENTS,
+    Metric.AVAILABLE_SEGMENTS,
+    Metric.UNAVAILABLE_SEGMENTS,
+    Metric.GENERATED_SEGMENTS,
+    Metric.MATCHED_SEGMENTS,
+    Metric.MISSED_SEGMENTS,
+    Metric.EXTRA_SEGMENTS,
+    Metric.OFFICIAL_VIDEOS,
+    Metric.UNAVAILABLE_VIDEOS,
+)
+
+
+def _e(value: Any) -> str:
+    return html.escape(format_value(value), quote=True)
+
+
+def html_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], table_id: str) -> str:
+    """A static table; numbers right-aligned, every value escaped."""
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
+    body = []
+    for row in rows:
+        cells = "".join(
+            f'<td class="n">{_e(v)}</td>' if isinstance(v, int | float) and not isinstance(v, bool)
+            else f"<td>{_e(v)}</td>"
+            for v in row
+        )
+        body.append(f"<tr>{cells}</tr>")
+    return (
+        f'<div class="scroll"><table id="{table_id}"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table></div>"
+    )
+
+
+def _cards(report: Report) -> str:
+    cards = []
+    for metric in HEADLINE_METRICS:
+        value = report.summary[metric.value]
+        cards.append(
+            f'<div class="card head" data-metric="{metric.value}"><div class="v">{value:.3f}</div>'
+            f'<div class="k">{metric.value.replace("_", " ")}</div></div>'
+        )
+    for metric in _COUNT_CARDS:
+        value = report.summary.get(metric.value)
+        cards.append(
+            f'<div class="card" data-metric="{metric.value}"><div class="v">{_e(value)}</div>'
+            f'<div class="k">{metric.value.replace("_", " ")}</div></div>'
+        )
+    for key in ("clips_compared", "mean_psnr_db", "mean_ssim"):
+        if key in report.summary:
+            cards.append(
+                f'<div class="card" data-metric="{key}"><div class="v">'
+                f'{_e(report.summary[key])}</div><div class="k">{key.replace("_", " ")}</div></div>'
+            )
+    return "".join(cards)
+
+
+def _plots(report: Report) -> str:
+    figures = []
+    for name, (caption, png) in render_plots(report).items():
+        data = base64.b64encode(png).decode("ascii")
+        figures.append(
+            f'<figure><img id="plot-{name}" alt="{html.escape(caption)}" '
+            f'src="data:image/png;base64,{data}"><figcaption>{html.escape(caption)}</figcaption>'
+            "</figure>"
+        )
+    return "".join(figures)
+
+
+def _header(report: Report) -> str:
+    p, i = report.parameters, report.inputs
+    lines = [
+        f"official: {i.get('official', '?')}",
+        f"generated: {i.get('generated', '?')}",
+        f"download state: {i.get('state') or 'none'}",
+        f"{p['matching']}; tIoU ≥ {p['tiou_threshold']}, box IoU ≥ {p['box_iou_threshold']}, "
+        f"boxes in {p['box_units']}",
+        f"created {report.created} by voxrepro {report.tool_version}",
+    ]
+    return "".join(f"<p>{html.escape(str(line))}</p>" for line in lines)
+
+
+def _segment_data(report: Report) -> str:
+    kinds = ["f" if c in FLOAT_COLUMNS else "i" if c in INT_COLUMNS else "" for c in ROW_COLUMNS]
+    payload = {"columns": list(ROW_COLUMNS), "numeric": kinds, "rows": report.row_records(4)}
+    # "<" escaped so that no value can close the <script> element.
+    return json.dumps(payload, separators=(",", ":"), allow_nan=False).replace("<", "\\u003c")
+
+
+def render_html(report: Report) -> str:
+    """The whole HTML document."""
+    worst = report.worst_videos(WORST_VIDEOS)
+    unavailable = report.unavailable_videos
+    clips = ""
+    if report.clips:
+        clips = "<h2>Clips</h2>" + html_table(
+            ["official", "generated", "official frames", "generated frames", "PSNR dB", "SSIM",
+             "audio diff s", "error"],
+            [[c["official"], c["generated"], c.get("official_frames"), c.get("generated_frames"),
+              c.get("psnr_db"), c.get("ssim"), c.get("audio_diff_seconds"), c.get("error") or ""]
+             for c in report.clips[:MAX_LISTED]],
+            "clips",
+        )
+    problems = ""
+    if report.problems:
+        items = "".join(f"<li>{html.escape(p)}</li>" for p in report.problems[:MAX_LISTED])
+        problems = f"<h2>Input problems ({len(report.problems)})</h2><ul>{items}</ul>"
+    fill = {
+        "TITLE": "voxrepro compare report",
+        "HEADER": _header(report),
+        "CARDS": _cards(report),
+        "PLOTS": _plots(report),
+        "WORST": html_table(
+            ["reference", "identities", "official", "matched", "missed", "extra", "recall",
+             "mean best tIoU", "mean box IoU"],
+            [[v["reference"], v["identities"], v["official"], v["matched"], v["missed"],
+              v["extra"], v["recall"], v["mean_best_tiou"], v["mean_box_iou"]] for v in worst],
+            "worst-videos",
+        ),
+        "UNAVAILABLE": html_table(
+            ["reference", "identities", "official segments", "status", "failure class", "reason",
+             "message"],
+            [[u["reference"], u["identities"], u["official"], u["download_status"],
+              u["failure_class"], u["reason"], u["message"]] for u in unavailable[:MAX_LISTED]],
+            "unavailable-videos",
+        ) if unavailable else "<p>None.</p>",
+        "IDENTITIES": html_table(
+            ["identity", "videos", "unavailable videos", "official", "available", "rebuilt",
+             "matched", "recall", "frame recall"],
+            [[i["identity"], i["videos"], i["unavailable_videos"], i["official"],
+              i["available_segments"], i["rebuilt"], i["matched"], i["recall"],
+              i["frame_recall"]] for i in report.identities],
+            "identities",
+        ),
+        "CLIPS": clips,
+        "PROBLEMS": problems,
+        "DATA": _segment_data(report),
+    }
+    # One pass: inserted (user-controlled) text is never scanned for placeholders again.
+    return _PLACEHOLDER.sub(lambda found: fill[found.group(1)], PAGE)
+
+
+class HtmlWriter:
+    """``report.html``."""
+
+    format_name = "html"
+    filename = "report.html"
+
+    def write(self, report: Report, path: Path) -> None:
+        write_text_atomic(path, render_html(report))
