@@ -1,10 +1,11 @@
 """Which videos to download: ids from the command line, an id list file, or metafiles.
 
 An id list has one id per line, as its first whitespace- or tab-separated field (so SEED's
-``<id>\\t<anything>`` lists work), with ``#`` comments and blank lines ignored. A folder, a zip
-or a metafile is read through ``voxrepro.formats.iter_references`` and yields the references
-(YouTube ids) of its segments. Every id is validated here, before any request; an invalid one
-becomes a ``Problem`` naming the file and line (or the command line) and the others go on.
+``<id>\\t<anything>`` lists work), with ``#`` comments and blank lines ignored. A folder, a zip,
+a ``.json`` or a txt file that opens with an ``Identity`` header is read as metafiles through
+``voxrepro.formats.iter_references``, which yields the references (YouTube ids) of its
+segments. Every id is validated here, before any request; an invalid one becomes a ``Problem``
+naming the file and line (or the command line) and the others go on.
 """
 
 from __future__ import annotations
@@ -35,7 +36,11 @@ class IdSelection:
 
     def add(self, value: str, file: str, line: int | None) -> None:
         if not is_youtube_id(value):
-            self.rejected.append(Problem(file, line, f"invalid YouTube id {value!r}"))
+            self.rejected.append(
+                Problem(
+                    file, line, f"invalid YouTube id {value!r} (expected 11 of A-Z a-z 0-9 _ -)"
+                )
+            )
         elif value not in self._seen:
             self._seen.add(value)
             self.ids.append(value)
@@ -76,37 +81,25 @@ def looks_like_metafiles(path: Path) -> bool:
     return False
 
 
-def iter_metafile_references(path: Pathlike) -> Iterator[tuple[str, str, int | None]]:
-    """Yield ``(reference, file, line)`` for each segment of a metafile tree, zip or file."""
-    try:
-        from voxrepro.formats import iter_references
-    except ImportError as error:
-        raise InvalidInputError(
-            f"{path}: reading metafiles needs voxrepro.formats.iter_references ({error})"
-        ) from error
-    for item in iter_references(path):
-        yield _reference_fields(item, str(path))
+def iter_metafile_references(path: Pathlike, problems: list[Problem]) -> Iterator[str]:
+    """References (YouTube ids) of a metafile tree, zip or file, each once, in file order.
 
+    Invalid references and unreadable files are appended to ``problems`` as they are met.
 
-def _reference_fields(item: object, default_file: str) -> tuple[str, str, int | None]:
-    # iter_references yields plain strings or records with .reference/.file/.line.
-    if isinstance(item, str):
-        return item, default_file, None
-    reference = getattr(item, "reference", None)
-    if reference is None and isinstance(item, tuple) and item:
-        reference = item[0]
-    file = getattr(item, "file", None) or getattr(item, "source_file", None) or default_file
-    line = getattr(item, "line", None)
-    if line is None:
-        line = getattr(item, "source_line", None)
-    return str(reference), str(file), line
+    Raises:
+        FormatError: the path holds no recognisable metafiles.
+    """
+    from voxrepro.formats import iter_references  # heavy (numpy readers); only when needed
+
+    yield from iter_references(path, problems=problems)
 
 
 def collect_ids(ids: Iterable[str] = (), from_path: Pathlike | None = None) -> IdSelection:
     """Validated, de-duplicated ids from the command line and/or ``--from``.
 
     Raises:
-        InvalidInputError: ``from_path`` does not exist or cannot be read at all.
+        InvalidInputError: ``from_path`` does not exist or an id list cannot be read.
+        FormatError: ``from_path`` looks like metafiles but holds none it can read.
     """
     selection = IdSelection()
     for value in ids:
@@ -116,8 +109,10 @@ def collect_ids(ids: Iterable[str] = (), from_path: Pathlike | None = None) -> I
         if not path.exists():
             raise InvalidInputError(f"{path}: no such file or folder")
         if looks_like_metafiles(path):
-            for reference, file, line in iter_metafile_references(path):
-                selection.add(reference, file, line)
+            problems: list[Problem] = []
+            for reference in iter_metafile_references(path, problems):
+                selection.add(reference, str(path), None)
+            selection.rejected.extend(problems)
         else:
             for value, line in iter_id_list(path):
                 selection.add(value, str(path), line)

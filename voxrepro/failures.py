@@ -175,6 +175,8 @@ _ANSI_RE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _ERROR_PREFIX_RE = re.compile(r"^\s*(?:ERROR|WARNING):\s*")
 _EXTRACTOR_PREFIX_RE = re.compile(r"^\[[\w:.-]+\]\s*")
 _SPACE_RE = re.compile(r"\s+")
+# yt-dlp repeats the cause ("HTTP Error 404: Not Found (caused by <HTTPError 404: ...>)").
+_CAUSED_BY_RE = re.compile(r"\s*\(caused by [^\n]*\)\s*$")
 # yt-dlp appends this to unexpected errors; it says nothing about the cause.
 _BUG_REPORT_RE = re.compile(r";?\s*please report this issue on\b.*$", re.IGNORECASE | re.DOTALL)
 VIDEO_ID_PLACEHOLDER = "<id>"
@@ -183,8 +185,9 @@ VIDEO_ID_PLACEHOLDER = "<id>"
 def normalise_message(message: str, video_id: str | None = None, max_length: int = 300) -> str:
     """One-line message without the video id, so that identical causes count together.
 
-    Removes ANSI colours, the ``ERROR:`` prefix, the ``[extractor] <id>:`` prefix and every
-    other occurrence of the id (replaced by ``<id>``), joins lines and trims to ``max_length``.
+    Removes ANSI colours, the ``ERROR:`` prefix, the ``[extractor] <id>:`` prefix, every other
+    occurrence of the id (replaced by ``<id>``) and yt-dlp's trailing ``(caused by ...)`` repeat,
+    joins lines and trims to ``max_length``. Classify the raw message, not this one.
     """
     text = _ANSI_RE.sub("", message)
     text = _BUG_REPORT_RE.sub("", text)
@@ -194,6 +197,7 @@ def normalise_message(message: str, video_id: str | None = None, max_length: int
         text = re.sub(rf"^{re.escape(video_id)}:\s*", "", text)
         text = text.replace(video_id, VIDEO_ID_PLACEHOLDER)
     text = _SPACE_RE.sub(" ", text).strip()
+    text = _CAUSED_BY_RE.sub("", text)
     if len(text) > max_length:
         text = text[: max_length - 1].rstrip() + "…"
     return text

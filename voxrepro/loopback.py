@@ -17,7 +17,7 @@ import http.server
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from pathlib import Path
@@ -40,10 +40,12 @@ class Behaviour:
     Attributes:
         statuses: status codes still to answer, consumed from the front.
         then: status once ``statuses`` is used up; ``None`` serves the file normally.
+        delay: seconds to wait before answering each request (a slow server).
     """
 
     statuses: list[int] = field(default_factory=list)
     then: int | None = None
+    delay: float = 0.0
 
     def next_status(self) -> int | None:
         if self.statuses:
@@ -79,6 +81,8 @@ class LoopbackServer:
         self._lock = threading.Lock()
         self._behaviours: dict[str, Behaviour] = {}
         self._log: list[RequestRecord] = []
+        self._active = 0
+        self._peak_active = 0
         self._server: http.server.ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         for path, behaviour in (behaviours or {}).items():
@@ -156,11 +160,31 @@ class LoopbackServer:
         with self._lock:
             return sum(1 for r in self._log if wanted is None or r.path == wanted)
 
+    @property
+    def peak_concurrency(self) -> int:
+        """The most requests that were being answered at the same time."""
+        with self._lock:
+            return self._peak_active
+
     def clear_log(self) -> None:
+        """Forget the request log and the peak concurrency."""
         with self._lock:
             self._log.clear()
+            self._peak_active = 0
 
     # -- used by the handler -----------------------------------------------------------------
+    def _begin(self, path: str) -> float:
+        """Count a request in flight; return its scripted delay."""
+        with self._lock:
+            self._active += 1
+            self._peak_active = max(self._peak_active, self._active)
+            behaviour = self._behaviours.get(path)
+            return 0.0 if behaviour is None else behaviour.delay
+
+    def _end(self) -> None:
+        with self._lock:
+            self._active -= 1
+
     def _scripted_status(self, path: str) -> int | None:
         with self._lock:
             behaviour = self._behaviours.get(path)
@@ -204,13 +228,21 @@ def _make_handler(owner: LoopbackServer) -> type[http.server.SimpleHTTPRequestHa
                 self.wfile.write(body)
             return True
 
+        def _handle(self, serve: Callable[[], None]) -> None:
+            delay = owner._begin(_normalise_path(self.path))
+            try:
+                if delay > 0:
+                    time.sleep(delay)
+                if not self._answer_scripted():
+                    serve()
+            finally:
+                owner._end()
+
         def do_GET(self) -> None:
-            if not self._answer_scripted():
-                super().do_GET()
+            self._handle(super().do_GET)
 
         def do_HEAD(self) -> None:
-            if not self._answer_scripted():
-                super().do_HEAD()
+            self._handle(super().do_HEAD)
 
         def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
             if not self._scripted:
