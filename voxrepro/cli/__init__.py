@@ -14,6 +14,7 @@ from voxrepro.errors import VoxreproError
 
 # Command modules register themselves on import (one line per command module).
 from voxrepro.cli import info as _info  # noqa: E402,F401
+from voxrepro.cli import compare as _compare  # noqa: E402,F401
 from voxrepro.cli import inspect as _inspect  # noqa: E402,F401
 from voxrepro.cli import download as _download  # noqa: E402,F401
 from voxrepro.cli import weights as _weights  # noqa: E402,F401
@@ -24,7 +25,7 @@ def main() -> None:
     try:
         app()
     except VoxreproError as error:
-        console.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False)
+        console.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True)
         sys.exit(2)
     except KeyboardInterrupt:
         console.print("[bold red]interrupted[/]")

@@ -52,5 +52,5 @@ def progress_bar(description: str, total: int | None, enabled: bool = True) -> I
 
 def fail(message: str, code: int = 2) -> typer.Exit:
     """Print a one-line error and return the Exit to raise (usage errors exit 2)."""
-    console.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    console.print(f"[bold red]error:[/] {message}", highlight=False, markup=True, soft_wrap=True)
     return typer.Exit(code)
