@@ -78,7 +78,7 @@ def harmonise_units(
     """
     everything = [*official, *generated]
     all_pixels = bool(everything) and all(s.box_units == BoxUnits.PIXELS for s in everything)
-    all_known = all(RESOLUTION_KEY in s.extra for s in everything)
+    all_known = all(s.extra.get(RESOLUTION_KEY) is not None for s in everything)
     if all_pixels and pixel_resolution is None and not all_known:
         return list(official), list(generated), ComparisonUnits.PIXELS
     off = [_normalised(s, pixel_resolution, "official") for s in official]
