@@ -1,0 +1,93 @@
+"""Pipeline settings: one frozen dataclass instead of a global options object.
+
+Defaults follow spec §12's voxrepro columns. ``Mode.VOX2`` is the vox2-compatible mode (min face
+50 px, UP's non-centred window shifted inside the frame, never padded); ``Mode.CENTRED`` is
+SEED's mode (min face 100 px, centred window padded with grey 110).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from voxrepro.errors import InvalidInputError
+
+
+class Mode(enum.StrEnum):
+    VOX2 = "vox2"
+    CENTRED = "centred"
+
+
+#: Spec §12: min_face_size (strict >, original pixels) per mode.
+MIN_FACE_BY_MODE = {Mode.VOX2: 50.0, Mode.CENTRED: 100.0}
+#: Spec §12: detections a track needs (strict >), SEED's value in both modes.
+MIN_TRACK = 75
+CROP_SIZE = 224
+CROP_SCALE = 0.40
+PAD_VALUE = 110
+MEDIAN_KERNEL = 13
+
+
+@dataclass(frozen=True)
+class PipelineSettings:
+    """Everything that changes the pipeline's output (recorded in ``run.json``).
+
+    Attributes:
+        mode: vox2 (default) or centred crop geometry and min face size.
+        detector: auto | s3fd | yunet | haar (auto: S3FD when weights are given, else yuface,
+            else Haar).
+        s3fd_weights: path to ``sfd_face.pth``.
+        syncnet_weights: path to ``syncnet_v2.model``; None skips SyncNet (one segment per
+            track, ASD Conf written as 0.000 and flagged).
+        device: auto | cpu | cuda[:N] for S3FD and SyncNet.
+        batch_size: frames per detector forward pass.
+        syncnet_batch_size: 5-frame windows per SyncNet forward pass.
+        detect_every: run the detector on every N-th frame of a shot and hold its boxes for the
+            following N-1 frames (frame numbers stay exact).
+        min_face_size: override of the mode's min face size (pixels, strict >).
+        min_track: detections a track needs (strict >).
+        facedet_scale: S3FD input scale (spec §4.2).
+        identity: identity written into the metafiles.
+        fp16: autocast S3FD and SyncNet to float16 on CUDA (default off: parity).
+        shot_buffer_mb: frames of one shot kept in memory before spilling to a raw temp file.
+    """
+
+    mode: Mode = Mode.VOX2
+    detector: str = "auto"
+    s3fd_weights: Path | None = None
+    syncnet_weights: Path | None = None
+    device: str = "auto"
+    batch_size: int = 32
+    syncnet_batch_size: int = 64
+    detect_every: int = 1
+    min_face_size: float | None = None
+    min_track: int = MIN_TRACK
+    facedet_scale: float = 0.25
+    identity: str = "unknown"
+    fp16: bool = False
+    shot_buffer_mb: int = 4096
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.detect_every < 1:
+            raise InvalidInputError(f"--detect-every must be >= 1, got {self.detect_every}")
+        if self.batch_size < 1 or self.syncnet_batch_size < 1:
+            raise InvalidInputError("batch sizes must be >= 1")
+        if self.min_track < 1:
+            raise InvalidInputError(f"--min-track must be >= 1, got {self.min_track}")
+
+    @property
+    def effective_min_face(self) -> float:
+        if self.min_face_size is not None:
+            return float(self.min_face_size)
+        return MIN_FACE_BY_MODE[Mode(self.mode)]
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["mode"] = str(self.mode)
+        data["min_face_size"] = self.effective_min_face
+        for key in ("s3fd_weights", "syncnet_weights"):
+            data[key] = str(data[key]) if data[key] is not None else None
+        return data

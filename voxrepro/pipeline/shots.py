@@ -1,0 +1,136 @@
+"""Decode once and cut the 25 fps timeline into shots, detecting faces on the way.
+
+Every timeline frame is decoded once (voxrepro.media), pushed to the online shot cutter
+(voxrepro.scenes, spec §5) and, on every ``detect_every``-th frame of its shot, queued for the
+face detector in batches. A finished shot carries its full-resolution frames and one detection
+list per frame, which is all that tracking, cropping and SyncNet need (spec §6–§8).
+
+``detect_every`` N > 1 holds each detected frame's boxes for the next N-1 frames of the same
+shot (a zero-order hold, like SEED §4.7) but, unlike SEED, with exact frame numbers, and the
+hold restarts at each shot's first frame so that boxes never leak across a cut.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from voxrepro.detect import Detector
+from voxrepro.media import iter_timeline
+from voxrepro.pipeline.clock import StageClock
+from voxrepro.pipeline.framestore import ShotFrames
+from voxrepro.scenes import SceneCutter
+from voxrepro.types import Pathlike
+
+Detections = np.ndarray  # (K, 5) x1, y1, x2, y2, score in original pixels
+
+
+@dataclass
+class Shot:
+    """One shot ``[start, end)`` on the 25 fps timeline with its frames and detections."""
+
+    start: int
+    frames: ShotFrames
+    detections: list[Detections | None] = field(default_factory=list)
+
+    @property
+    def end(self) -> int:
+        return self.start + len(self.frames)
+
+    def __len__(self) -> int:
+        return len(self.frames)
+
+    def complete_detections(self) -> list[Detections]:
+        """Per-frame detections once the shot is finished (holds filled in)."""
+        if any(boxes is None for boxes in self.detections):
+            raise RuntimeError("shot detections requested before the shot was finished")
+        return [boxes for boxes in self.detections if boxes is not None]
+
+
+class _DetectionQueue:
+    """Batches frames for the detector and writes results back into their shot's list."""
+
+    def __init__(self, detector: Detector, batch_size: int, clock: StageClock) -> None:
+        self._detector = detector
+        self._batch_size = batch_size
+        self._clock = clock
+        self._pending: list[tuple[Shot, int, np.ndarray]] = []
+        self.frames_detected = 0
+
+    def add(self, shot: Shot, local_index: int, frame: np.ndarray) -> None:
+        self._pending.append((shot, local_index, frame))
+        if len(self._pending) >= self._batch_size:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self._pending:
+            return
+        with self._clock("detect"):
+            results = self._detector.detect_batch([frame for _, _, frame in self._pending])
+        for (shot, local_index, _), boxes in zip(self._pending, results, strict=True):
+            shot.detections[local_index] = boxes
+        self.frames_detected += len(self._pending)
+        self._pending = []
+
+
+def _fill_holds(shot: Shot) -> None:
+    """Frames not detected take the boxes of the last detected frame before them (same shot)."""
+    held: Detections | None = None
+    for index, boxes in enumerate(shot.detections):
+        if boxes is None:
+            shot.detections[index] = held if held is not None else np.zeros((0, 5))
+        else:
+            held = boxes
+
+
+def iter_shots(
+    path: Pathlike,
+    detector: Detector,
+    *,
+    batch_size: int,
+    detect_every: int,
+    clock: StageClock,
+    shot_buffer_bytes: int,
+    spill_dir: Path | None = None,
+) -> Iterator[Shot]:
+    """Yield the video's shots in order, each with frames and per-frame detections.
+
+    The caller must finish with a shot (and may ``shot.frames.clear()``) before asking for the
+    next one: the frame store is reused to keep memory bounded.
+
+    Raises:
+        DecodeError: the video cannot be decoded (one line naming the file).
+    """
+    cutter = SceneCutter()
+    queue = _DetectionQueue(detector, batch_size, clock)
+    shot: Shot | None = None
+    timeline = iter_timeline(path)
+    while True:
+        with clock("decode"):
+            item = next(timeline, None)
+            frame = item.to_bgr() if item is not None else None
+        if item is None or frame is None:
+            break
+        with clock("scenes"):
+            cut = cutter.push(frame)
+        if shot is not None and cut:
+            queue.flush()
+            _fill_holds(shot)
+            yield shot
+            shot.frames.clear()
+            shot = None
+        if shot is None:
+            shot = Shot(item.index, ShotFrames(shot_buffer_bytes, spill_dir))
+        local_index = len(shot.frames)
+        shot.frames.append(frame)
+        shot.detections.append(None)
+        if local_index % detect_every == 0:
+            queue.add(shot, local_index, frame)
+    if shot is not None and len(shot.frames):
+        queue.flush()
+        _fill_holds(shot)
+        yield shot
+        shot.frames.clear()
