@@ -1,0 +1,296 @@
+"""Recrop published segments from downloaded sources: one decoding pass per source video.
+
+``recrop_source`` is the per-video worker, a pure function of (source, its segments, settings)
+returning one :class:`SegmentResult` per segment and never raising for bad input: frames
+``first..last`` (inclusive, 25 fps timeline) are cut with the mode's window, resized to the
+output size and written with audio ``[first/25, (last+1)/25)`` (16 kHz mono, unshifted: the
+published Offset is not applied) as H.264 + AAC mp4. All segments of a video are written from
+one decoding pass, each through its own streaming :class:`voxrepro.media.ClipWriter` (open only
+while the pass is inside the segment), so memory is bounded by the segments that overlap in
+time, not by the video's length. Clips are written to temporary names and renamed; a clip that
+already exists is skipped, so a rerun resumes. ``run_recrop`` groups segments by source and
+distributes sources over ``voxrepro.executor.run_parallel``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from voxrepro import crop, media
+from voxrepro.atomic import remove_stale_temps, write_json_atomic
+from voxrepro.errors import DecodeError, InvalidInputError
+from voxrepro.executor import run_parallel
+from voxrepro.recrop_plan import RecropSettings, clip_path, crop_windows, find_source
+from voxrepro.recrop_summary import FailureReason, RecropSummary, SegmentResult, SegmentStatus
+from voxrepro.segment import Segment
+from voxrepro.types import SAMPLES_PER_FRAME
+
+log = logging.getLogger("voxrepro")
+
+#: The summary file written under the output root.
+SUMMARY_NAME = "recrop.json"
+
+
+@dataclass(slots=True)
+class SourceJob:
+    """One source video and every segment cut from it (the unit of work of a worker)."""
+
+    reference: str
+    segments: list[Segment]
+    settings: RecropSettings
+
+
+@dataclass(slots=True)
+class _Pending:
+    """A segment still to be written: its destination, windows and audio."""
+
+    segment: Segment
+    dest: Path
+    windows: np.ndarray
+    audio: np.ndarray | None
+    size: int
+    notes: list[str] = field(default_factory=list)
+    writer: media.ClipWriter | None = None
+    row: int = 0  # next row of segment.frames to write
+
+
+def _result(
+    segment: Segment,
+    status: SegmentStatus,
+    dest: Path | None = None,
+    reason: FailureReason | None = None,
+    message: str | None = None,
+    notes: list[str] | None = None,
+) -> SegmentResult:
+    return SegmentResult(
+        key=segment.key,
+        where=segment.where(),
+        status=status,
+        dest=str(dest) if dest else None,
+        reason=reason,
+        message=message,
+        frames=segment.num_frames,
+        notes=notes or [],
+    )
+
+
+def _fail_all(
+    todo: Iterable[tuple[Segment, Path]], reason: FailureReason, message: str
+) -> list[SegmentResult]:
+    return [_result(s, SegmentStatus.FAILED, d, reason, message) for s, d in todo]
+
+
+def _failed(
+    segment: Segment, dest: Path | None, reason: FailureReason, message: str
+) -> SegmentResult:
+    return _result(segment, SegmentStatus.FAILED, dest, reason, message)
+
+
+def recrop_source(job: SourceJob) -> list[SegmentResult]:
+    """Write every clip of one source video from a single decoding pass (never raises)."""
+    results: list[SegmentResult] = []
+    todo: list[tuple[Segment, Path]] = []
+    for segment in job.segments:
+        try:
+            dest = clip_path(job.settings.out, segment)
+        except InvalidInputError as error:
+            results.append(_failed(segment, None, FailureReason.INVALID, str(error)))
+            continue
+        if dest.exists():
+            results.append(_result(segment, SegmentStatus.SKIPPED, dest))
+        else:
+            todo.append((segment, dest))
+    if todo:
+        try:
+            results.extend(_cut_all(job, todo))
+        except Exception as error:  # the worker's edge: one bad video never stops the run
+            log.exception("recrop of %s failed unexpectedly", job.reference)
+            done = {r.key for r in results}
+            left = [(s, d) for s, d in todo if s.key not in done]
+            message = f"{job.reference}: unexpected error: {error}"
+            results.extend(_fail_all(left, FailureReason.INTERNAL, message))
+    return results
+
+
+def _cut_all(job: SourceJob, todo: list[tuple[Segment, Path]]) -> list[SegmentResult]:
+    try:
+        source = find_source(job.settings.videos, job.reference)
+    except InvalidInputError as error:
+        return _fail_all(todo, FailureReason.INVALID, str(error))
+    if source is None:
+        where = job.settings.videos / f"{job.reference}.(mp4|mkv|webm)"
+        return _fail_all(todo, FailureReason.MISSING_SOURCE, f"{where}: no such source video")
+    try:
+        info = media.probe_video(source)
+        pending, results = _plan(job, todo, info)
+        spans = [_audio_span(p.segment) for p in pending]
+        audio, has_audio = media.read_audio_spans(source, spans)
+    except DecodeError as error:
+        return _fail_all(todo, FailureReason.CORRUPT_SOURCE, str(error))
+    for item, samples, (start, stop) in zip(pending, audio, spans, strict=True):
+        if not has_audio:
+            item.notes.append("source has no audio: clip written without an audio track")
+            continue
+        if samples.shape[0] < stop - start:
+            missing = stop - start - samples.shape[0]
+            item.notes.append(f"audio ends early: {missing} samples of silence appended")
+            samples = np.concatenate([samples, np.zeros(missing, dtype=np.int16)])
+        item.audio = samples
+    results.extend(_decode_and_write(source, pending))
+    return results
+
+
+def _audio_span(segment: Segment) -> tuple[int, int]:
+    """Samples ``[first/25, (last+1)/25)`` at 16 kHz: the clip's audio, not shifted by Offset."""
+    return segment.first_frame * SAMPLES_PER_FRAME, (segment.last_frame + 1) * SAMPLES_PER_FRAME
+
+
+def _plan(
+    job: SourceJob, todo: list[tuple[Segment, Path]], info: media.VideoInfo
+) -> tuple[list[_Pending], list[SegmentResult]]:
+    pending: list[_Pending] = []
+    failed: list[SegmentResult] = []
+    for segment, dest in todo:
+        if segment.num_frames == 0 or np.any(np.diff(segment.frames) <= 0):
+            message = f"{segment.where()}: frames must be a non-empty increasing run"
+            failed.append(_failed(segment, dest, FailureReason.INVALID, message))
+            continue
+        try:
+            windows = crop_windows(segment, job.settings, info.width, info.height)
+        except (InvalidInputError, ValueError) as error:
+            message = str(error) if segment.where() in str(error) else f"{segment.where()}: {error}"
+            failed.append(_failed(segment, dest, FailureReason.INVALID, message))
+            continue
+        pending.append(_Pending(segment, dest, windows, None, job.settings.size_for(segment)))
+    return pending, failed
+
+
+def _cut(item: media.TimelineFrame, window: np.ndarray) -> np.ndarray:
+    x1, y1, x2, y2 = (int(v) for v in window)
+    if x1 >= 0 and y1 >= 0 and x2 <= item.width and y2 <= item.height:
+        return item.crop_bgr(x1, y1, x2, y2)  # converts only the window's pixels
+    return crop.cut_window(item.to_bgr(), (x1, y1, x2, y2))  # centred mode: grey 110 outside
+
+
+def _open_due(
+    by_first: list[_Pending], next_opening: int, index: int, active: list[_Pending]
+) -> int:
+    # Open a streaming writer for every segment starting at or before timeline frame ``index``.
+    while next_opening < len(by_first) and by_first[next_opening].segment.first_frame <= index:
+        entry = by_first[next_opening]
+        entry.writer = media.ClipWriter(entry.dest, entry.size, entry.audio, threads=1)
+        active.append(entry)
+        next_opening += 1
+    return next_opening
+
+
+def _decode_and_write(source: Path, pending: list[_Pending]) -> list[SegmentResult]:
+    if not pending:
+        return []
+    results: list[SegmentResult] = []
+    start = min(p.segment.first_frame for p in pending)
+    stop = max(p.segment.last_frame for p in pending) + 1
+    by_first = sorted(pending, key=lambda p: p.segment.first_frame)
+    active: list[_Pending] = []
+    next_opening, last_index = 0, -1
+    try:
+        for item in media.iter_timeline(source, start, stop):
+            last_index = item.index
+            next_opening = _open_due(by_first, next_opening, item.index, active)
+            for entry in list(active):
+                assert entry.writer is not None
+                frames = entry.segment.frames
+                if entry.row < frames.shape[0] and frames[entry.row] == item.index:
+                    entry.writer.add_frame(_cut(item, entry.windows[entry.row]))
+                    entry.row += 1
+                if entry.row == frames.shape[0]:
+                    entry.writer.commit()
+                    active.remove(entry)
+                    written = _result(entry.segment, SegmentStatus.WRITTEN, entry.dest)
+                    written.notes.extend(entry.notes)
+                    results.append(written)
+    except DecodeError as error:
+        _discard(active)
+        done = {r.key for r in results}
+        left = [(p.segment, p.dest) for p in pending if p.segment.key not in done]
+        return results + _fail_all(left, FailureReason.CORRUPT_SOURCE, str(error))
+    except BaseException:
+        _discard(active)
+        raise
+    _discard(active)
+    done = {r.key for r in results}
+    ends = f"ends at frame {last_index}" if last_index >= 0 else f"ends before frame {start}"
+    for p in pending:
+        if p.segment.key not in done:
+            first, last = p.segment.first_frame, p.segment.last_frame
+            message = (
+                f"{p.segment.where()}: needs frames {first}..{last} but {source.name} {ends} "
+                "on the 25 fps timeline"
+            )
+            results.append(_failed(p.segment, p.dest, FailureReason.PAST_END, message))
+    return results
+
+
+def _discard(active: list[_Pending]) -> None:
+    for entry in active:
+        if entry.writer is not None:
+            entry.writer.discard()
+
+
+def group_by_source(
+    segments: Iterable[Segment], settings: RecropSettings
+) -> Iterator[SourceJob]:
+    """One job per source video, holding all its segments (order of first appearance).
+
+    All segments are read before the first job starts, so that a reference listed under several
+    identities is still decoded only once; memory is that of the metadata, not of the videos.
+    """
+    groups: dict[str, list[Segment]] = {}
+    for segment in segments:
+        groups.setdefault(segment.reference, []).append(segment)
+    for reference, members in groups.items():
+        yield SourceJob(reference, members, settings)
+
+
+def run_recrop(
+    segments: Iterable[Segment],
+    settings: RecropSettings,
+    workers: int = 1,
+    progress: Callable[[int], None] | None = None,
+    summary_settings: dict[str, object] | None = None,
+) -> RecropSummary:
+    """Recrop every segment, one job per source video, and write ``OUT/recrop.json``.
+
+    Args:
+        segments: the segments to cut (any dataset; see :mod:`voxrepro.recrop_plan`).
+        settings: where sources are, where clips go, crop mode and size.
+        workers: processes (1: in this process).
+        progress: called with the number of segments finished after each source.
+        summary_settings: extra values recorded under ``settings`` in the summary.
+
+    Returns:
+        The summary (also written atomically to ``OUT/recrop.json``).
+    """
+    started = time.perf_counter()
+    settings.out.mkdir(parents=True, exist_ok=True)
+    removed = remove_stale_temps(settings.out)
+    if removed:
+        log.info("removed %d temporary files left by an interrupted run", removed)
+    jobs = list(group_by_source(segments, settings))
+    summary = RecropSummary(settings=dict(summary_settings or {}))
+    summary.sources = len(jobs)
+    for results in run_parallel(recrop_source, jobs, workers):
+        for result in results:
+            summary.add(result)
+        if progress is not None:
+            progress(len(results))
+    summary.elapsed_seconds = time.perf_counter() - started
+    write_json_atomic(settings.out / SUMMARY_NAME, summary.to_dict())
+    return summary
+
