@@ -14,7 +14,9 @@ from voxrepro.types import Pathlike
 
 YOUTUBE_ID_RE = re.compile(r"^[A-Za-z0-9_-]{11}$")
 # Path components (identities, utterance ids, clip ids): conservative ASCII, no dots-only names.
-_COMPONENT_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,127}$")
+# A leading "-" is allowed because YouTube ids start with one (about 1 in 64, e.g. in Vox2);
+# safe_join returns absolute paths, so such a component never reaches a tool as an option.
+_COMPONENT_RE = re.compile(r"^[A-Za-z0-9_\-][A-Za-z0-9_.\-]{0,127}$")
 
 
 def is_youtube_id(value: str) -> bool:
