@@ -225,3 +225,12 @@ def test_missing_path_and_unreadable_zip_raise_one_line_errors(tmp_path: Path) -
     with pytest.raises(FormatError, match="unreadable zip") as info:
         list(read_vox2(fake))
     assert "\n" not in str(info.value)
+
+
+def test_references_starting_with_a_dash_are_written(tmp_path: Path) -> None:
+    # About 1 in 64 YouTube ids starts with "-"; the tree writer must accept them.
+    segment = make_segment("id00012", "-iGAYbbyetJ", "00001", [7], [[0.1, 0.2, 0.3, 0.5]])
+    (path,) = write_vox2_tree([segment], tmp_path)
+    assert path == tmp_path.resolve() / "id00012" / "-iGAYbbyetJ" / "00001.txt"
+    (back,) = read_vox2(tmp_path)
+    assert back.reference == "-iGAYbbyetJ"
