@@ -34,7 +34,7 @@ from voxrepro.failures import (
     failure_for,
     normalise_message,
 )
-from voxrepro.safety import safe_join
+from voxrepro.safety import safe_join, validate_youtube_id
 from voxrepro.store import DownloadStore, MediaInfo, VideoState, VideoStatus, state_path
 from voxrepro.types import ProgressFn, Seconds
 
@@ -357,13 +357,18 @@ def download_videos(
     progress: ProgressFn | None = None,
     stop: threading.Event | None = None,
 ) -> list[DownloadResult]:
-    """Download validated ids with ``options.workers`` threads; results in input order.
+    """Download ids with ``options.workers`` threads; results in input order.
+
+    Raises:
+        InvalidInputError: a bad option or an id that is not a YouTube id (before any work).
 
     On KeyboardInterrupt the pending videos are cancelled, running ones finish their current
     attempt, and the state stays consistent for a rerun.
     """
     options.validate()
     ids = list(dict.fromkeys(video_ids))
+    for video_id in ids:  # callers validate with reasons; this is the last line of defence
+        validate_youtube_id(video_id, "download")
     out_dir = Path(options.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     stop = stop or threading.Event()
