@@ -194,9 +194,12 @@ class _VideoRun:
                 clip = safe_join(
                     self.out_root, "clips", self.reference, f"{track_id:05d}_{seg_id:03d}.mp4"
                 )
-                with self.clock("write"), ClipWriter(
-                    clip, CROP_SIZE, _track_audio(audio, span.first, span.last)
-                ) as writer:
+                with (
+                    self.clock("write"),
+                    ClipWriter(
+                        clip, CROP_SIZE, _track_audio(audio, span.first, span.last)
+                    ) as writer,
+                ):
                     for crop in crops[rows]:
                         writer.add_frame(crop)
                 segment = make_segment(

@@ -1,0 +1,100 @@
+"""``voxrepro pipeline VIDEO_OR_DIR... --out DIR``: the VoxCeleb2-style detection pipeline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from voxrepro.cli.app import app, console, stdout_console
+from voxrepro.cli.common import JsonOpt, QuietOpt, print_json, progress_bar
+from voxrepro.pipeline import Mode, PipelineSettings, RunSummary, collect_videos, run_pipeline
+from voxrepro.pipeline.run import RUN_FILE, build_run_record
+
+
+def _render(summary: RunSummary, settings: PipelineSettings) -> None:
+    table = Table(title=f"pipeline ({settings.mode} mode) -> {summary.out_root}")
+    for column in ("video", "status", "frames", "tracks", "segments", "note"):
+        table.add_column(column, justify="right" if column in {"frames", "tracks"} else "left")
+    for result in summary.results:
+        style = "green" if result.status == "done" else "red"
+        note = result.reason or ", ".join(sorted(set(result.warnings)))
+        table.add_row(
+            escape(result.reference),
+            f"[{style}]{result.status}[/]",
+            str(result.frames),
+            str(result.tracks),
+            str(len(result.segments)),
+            escape(note),
+        )
+    for reference in summary.skipped:
+        table.add_row(escape(reference), "[dim]skipped (done)[/]", "", "", "", "")
+    stdout_console.print(table)
+    if settings.syncnet_weights is None:
+        console.print(
+            "[yellow]warning:[/] no --syncnet-weights: SyncNet skipped, one segment per track, "
+            "ASD Conf written as 0.000"
+        )
+    stdout_console.print(
+        f"metafiles: {summary.out_root / 'txt'}  run record: {summary.out_root / RUN_FILE}"
+    )
+
+
+@app.command("pipeline")
+def pipeline_cmd(
+    inputs: Annotated[list[Path], typer.Argument(help="Video files or folders of videos.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")],
+    mode: Annotated[Mode, typer.Option(help="vox2 (min face 50, kept inside) or centred.")] = (
+        Mode.VOX2
+    ),
+    detector: Annotated[str, typer.Option(help="auto | s3fd | yunet | haar.")] = "auto",
+    s3fd_weights: Annotated[Path | None, typer.Option(help="Path to sfd_face.pth.")] = None,
+    syncnet_weights: Annotated[
+        Path | None, typer.Option(help="Path to syncnet_v2.model (none: SyncNet skipped).")
+    ] = None,
+    device: Annotated[str, typer.Option(help="auto | cpu | cuda[:N].")] = "auto",
+    batch_size: Annotated[int, typer.Option(help="Frames per detector batch.")] = 32,
+    syncnet_batch_size: Annotated[int, typer.Option(help="Windows per SyncNet batch.")] = 64,
+    detect_every: Annotated[int, typer.Option(help="Detect every N-th frame, hold boxes.")] = 1,
+    min_face_size: Annotated[
+        float | None, typer.Option(help="Override the mode's min face size (px).")
+    ] = None,
+    min_track: Annotated[int, typer.Option(help="Detections a track needs (strict >).")] = 75,
+    identity: Annotated[str, typer.Option(help="Identity written to the metafiles.")] = "unknown",
+    fp16: Annotated[bool, typer.Option(help="float16 S3FD/SyncNet on CUDA.")] = False,
+    workers: Annotated[int, typer.Option(help="Videos processed in parallel.")] = 1,
+    force: Annotated[bool, typer.Option(help="Redo videos already done.")] = False,
+    quiet: QuietOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Detect, track, crop, score and split speaking faces; write clips and Vox2 metafiles."""
+    settings = PipelineSettings(
+        mode=mode,
+        detector=detector,
+        s3fd_weights=s3fd_weights,
+        syncnet_weights=syncnet_weights,
+        device=device,
+        batch_size=batch_size,
+        syncnet_batch_size=syncnet_batch_size,
+        detect_every=detect_every,
+        min_face_size=min_face_size,
+        min_track=min_track,
+        identity=identity,
+        fp16=fp16,
+    )
+    total = len(collect_videos(inputs))
+    with progress_bar("videos", total, enabled=not (quiet or json_out)) as advance:
+        summary = run_pipeline(
+            inputs, out, settings, workers=workers, force=force, progress=advance
+        )
+    if json_out:
+        print_json(build_run_record(summary, settings))
+    elif not quiet:
+        _render(summary, settings)
+    if summary.failed:
+        for result in summary.failed:
+            console.print(f"[red]failed:[/] {escape(result.reason)}", highlight=False)
+        raise typer.Exit(1)
