@@ -14,6 +14,7 @@ from voxrepro.errors import VoxreproError
 
 # Command modules register themselves on import (one line per command module).
 from voxrepro.cli import info as _info  # noqa: E402,F401
+from voxrepro.cli import pipeline as _pipeline  # noqa: E402,F401
 from voxrepro.cli import recrop as _recrop  # noqa: E402,F401
 from voxrepro.cli import compare as _compare  # noqa: E402,F401
 from voxrepro.cli import inspect as _inspect  # noqa: E402,F401
