@@ -48,8 +48,11 @@ def _skipped(name: str) -> bool:
     return name.startswith(_SKIP_PREFIXES)
 
 
-def _walk_sorted(folder: Path, parts: tuple[str, ...]) -> Iterator[tuple[Path, tuple[str, ...]]]:
-    """Depth-first walk with entries sorted by name (equals sorting by the component tuple)."""
+def _walk_sorted(folder: str, parts: tuple[str, ...]) -> Iterator[tuple[str, tuple[str, ...]]]:
+    """Depth-first walk with entries sorted by name (equals sorting by the component tuple).
+
+    Plain strings rather than Path objects: this runs once per file of a million-file tree.
+    """
     try:
         with os.scandir(folder) as scan:
             entries = sorted(scan, key=lambda e: e.name)
@@ -60,9 +63,9 @@ def _walk_sorted(folder: Path, parts: tuple[str, ...]) -> Iterator[tuple[Path, t
             continue
         here = (*parts, entry.name)
         if entry.is_dir():
-            yield from _walk_sorted(Path(entry.path), here)
+            yield from _walk_sorted(entry.path, here)
         elif entry.is_file():
-            yield Path(entry.path), here
+            yield entry.path, here
 
 
 def _open_zip(path: Path) -> zipfile.ZipFile:
@@ -127,12 +130,12 @@ def iter_source_files(
     if p.is_file():
         yield _read_file(p, ())
         return
-    for file, parts in _walk_sorted(p, ()):
-        if file.name.lower().endswith(suffixes):
+    for file, parts in _walk_sorted(str(p), ()):
+        if parts[-1].lower().endswith(suffixes):
             yield _read_file(file, parts)
 
 
-def _read_file(path: Path, parts: tuple[str, ...]) -> SourceFile:
+def _read_file(path: str | Path, parts: tuple[str, ...]) -> SourceFile:
     try:
         with open(path, "rb") as fh:
             return SourceFile(str(path), parts, fh.read())

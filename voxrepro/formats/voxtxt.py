@@ -27,6 +27,7 @@ import numpy as np
 from voxrepro.formats.checks import add_validation_problems, check_boxes, check_frames
 from voxrepro.formats.source import SourceFile, iter_source_files
 from voxrepro.formats.voxtxt_careful import parse_txt_careful
+from voxrepro.formats.voxtxt_fixed import decode_fixed_rows
 from voxrepro.formats.voxtxt_layout import (
     ASD_CONF,
     CANONICAL_ROWS,
@@ -67,22 +68,29 @@ def parse_txt_fast(data: bytes) -> ParsedTxt | None:
         except UnicodeDecodeError:
             return None
     rows = chunks[7]
-    if not CANONICAL_ROWS.fullmatch(rows):
-        return None
-    try:
-        values = np.fromstring(rows, dtype=np.float64, sep=" ")
-    except ValueError:  # a token like "1.2.3" or "--1"
-        return None
-    count = rows.count(b"\n")
-    if values.size != 5 * count:
-        return None
-    table = values.reshape(count, 5)
+    fixed = decode_fixed_rows(rows)
+    if fixed is not None:
+        frames, boxes = fixed
+        decimal = True
+    else:
+        if not CANONICAL_ROWS.fullmatch(rows):
+            return None
+        try:
+            values = np.fromstring(rows, dtype=np.float64, sep=" ")
+        except ValueError:  # a token like "1.2.3" or "--1"
+            return None
+        if values.size != 5 * rows.count(b"\n"):
+            return None
+        table = values.reshape(-1, 5)
+        frames = table[:, 0].astype(np.int64)  # 6 digits by the regex: exact integers
+        boxes = np.ascontiguousarray(table[:, 1:])
+        decimal = b"." in rows
     return ParsedTxt(
         header=header,
-        frames=table[:, 0].astype(np.int64),  # 6 digits by the regex: exact integers
-        boxes=np.ascontiguousarray(table[:, 1:]),
-        row_lines=np.arange(FIRST_ROW_LINE, FIRST_ROW_LINE + count),
-        decimal=b"." in rows,
+        frames=frames,
+        boxes=boxes,
+        row_lines=np.arange(FIRST_ROW_LINE, FIRST_ROW_LINE + frames.size),
+        decimal=decimal,
     )
 
 
