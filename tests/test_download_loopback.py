@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import logging
 import threading
 import urllib.error
 import urllib.request
@@ -101,3 +102,19 @@ def test_stop_releases_the_port_and_refuses_a_missing_root(root: Path, tmp_path:
         http.client.HTTPConnection(LOOPBACK_HOST, port, timeout=1).request("GET", "/b.txt")
     with pytest.raises(NotADirectoryError):
         LoopbackServer(tmp_path / "no-such-folder")
+
+
+def test_client_hang_ups_are_logged_not_printed(
+    root: Path, capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="voxrepro")
+    with LoopbackServer(root) as server:
+        socket_server = server._server
+        assert socket_server is not None
+        try:
+            raise BrokenPipeError(32, "Broken pipe")
+        except BrokenPipeError:
+            socket_server.handle_error(None, (LOOPBACK_HOST, 1))
+    captured = capfd.readouterr()
+    assert "Traceback" not in captured.err and captured.out == ""
+    assert any("hung up" in record.getMessage() for record in caplog.records)

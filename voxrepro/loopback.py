@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import http.server
 import logging
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -93,8 +94,7 @@ class LoopbackServer:
         if self._server is not None:
             return self
         handler = _make_handler(self)
-        server = http.server.ThreadingHTTPServer((LOOPBACK_HOST, 0), handler)
-        server.daemon_threads = True
+        server = _QuietThreadingServer((LOOPBACK_HOST, 0), handler)
         self._server = server
         self._thread = threading.Thread(
             target=server.serve_forever, name="voxrepro-loopback", daemon=True
@@ -193,6 +193,20 @@ class LoopbackServer:
     def _record(self, method: str, path: str, status: int) -> None:
         with self._lock:
             self._log.append(RequestRecord(method, path, status, time.time()))
+
+
+class _QuietThreadingServer(http.server.ThreadingHTTPServer):
+    """socketserver prints a traceback per error; clients hanging up early are normal here
+    (yt-dlp's generic extractor reads only the start of a file in its first request)."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError):
+            logger.debug("loopback: client %s hung up (%s)", client_address, error)
+        else:
+            logger.warning("loopback: error answering %s: %r", client_address, error)
 
 
 def _normalise_path(path: str) -> str:
