@@ -97,7 +97,10 @@ class LoopbackServer:
         server = _QuietThreadingServer((LOOPBACK_HOST, 0), handler)
         self._server = server
         self._thread = threading.Thread(
-            target=server.serve_forever, name="voxrepro-loopback", daemon=True
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.05},  # shutdown waits up to one poll
+            name="voxrepro-loopback",
+            daemon=True,
         )
         self._thread.start()
         logger.debug("loopback server serving %s on %s", self.root, self.base_url)
