@@ -90,10 +90,15 @@ def clip_path(out: Pathlike, segment: Segment) -> Path:
 
 
 def find_source(videos: Pathlike, reference: str) -> Path | None:
-    """The downloaded source ``VIDEOS/<reference>.<ext>``, or None when there is none."""
+    """The downloaded source ``VIDEOS/<reference>.<ext>``, or None when there is none.
+
+    The reference is validated as one path component, so the lookup cannot leave ``videos``
+    by name; a source that is a symlink (a shared download folder) is followed on purpose,
+    which is why this is not :func:`voxrepro.safety.safe_join` (that resolves links).
+    """
     validate_component(reference, "reference")
     for suffix in VIDEO_SUFFIXES:
-        candidate = safe_join(videos, f"{reference}{suffix}")
+        candidate = Path(videos) / f"{reference}{suffix}"
         if candidate.is_file():
             return candidate
     return None
