@@ -180,6 +180,34 @@ def test_rerun_skips_done_videos_without_any_request(tmp_path: Path, clip: Path)
 
 
 @pytest.mark.network
+def test_done_video_whose_file_vanished_is_downloaded_again(tmp_path: Path, clip: Path) -> None:
+    out = tmp_path / "out"
+    with serving(tmp_path / "www", clip, [OK1]) as server:
+        download_videos([OK1], options_for(server, out))
+        (out / f"{OK1}.mp4").unlink()
+        server.clear_log()
+        [result] = download_videos([OK1], options_for(server, out))
+        assert server.request_count() >= 1
+    assert not result.skipped and result.status is VideoStatus.DONE
+    assert result.state.attempts == 2 and (out / f"{OK1}.mp4").is_file()
+
+
+@pytest.mark.network
+def test_cookies_are_sent_and_the_users_file_is_never_rewritten(tmp_path: Path, clip: Path) -> None:
+    cookies = tmp_path / "cookies.txt"
+    text = "# Netscape HTTP Cookie File\n127.0.0.1\tFALSE\t/\tFALSE\t0\tsession\tsecret42\n"
+    cookies.write_text(text, encoding="utf-8")
+    ids = [OK1, OK2, OK3]
+    with serving(tmp_path / "www", clip, ids) as server:
+        options = options_for(server, tmp_path / "out", workers=3, cookies=cookies)
+        results = download_videos(ids, options)
+        sent = {record.cookie for record in server.requests}
+    assert all(r.status is VideoStatus.DONE for r in results), [r.state.message for r in results]
+    assert sent == {"session=secret42"}
+    assert cookies.read_text(encoding="utf-8") == text
+
+
+@pytest.mark.network
 def test_existing_file_is_adopted_without_request(tmp_path: Path, clip: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
@@ -318,9 +346,10 @@ def test_ydl_options_carry_proxy_cookies_and_a_literal_output_path(tmp_path: Pat
     cookies = tmp_path / "cookies.txt"
     cookies.write_text("# Netscape HTTP Cookie File\n")
     options = DownloadOptions(out_dir=tmp_path, proxy="http://127.0.0.1:3128", cookies=cookies)
-    params = build_ydl_options(options, tmp_path / "50%", OK1)
+    assert "cookiefile" not in build_ydl_options(options, tmp_path, OK1)
+    params = build_ydl_options(options, tmp_path / "50%", OK1, tmp_path / "copy.txt")
     assert params["proxy"] == "http://127.0.0.1:3128"
-    assert params["cookiefile"] == str(cookies)
+    assert params["cookiefile"] == str(tmp_path / "copy.txt")
     assert params["outtmpl"]["default"] == f"{tmp_path}/50%%/{OK1}.%(ext)s"
     assert params["format"] == "bv*[ext=mp4]+ba[ext=m4a]/bv*+ba/b"
     assert Path(params["ffmpeg_location"]).exists()  # merges work without ffmpeg on PATH

@@ -45,6 +45,7 @@ DEFAULT_FORMAT = "bv*[ext=mp4]+ba[ext=m4a]/bv*+ba/b"
 DEFAULT_URL_TEMPLATE = "https://www.youtube.com/watch?v={id}"
 ID_PLACEHOLDER = "{id}"
 PARTIAL_DIRNAME = ".partial"
+COOKIES_COPY_NAME = ".cookies.txt"
 #: Containers yt-dlp may leave after a merge or a single-file download.
 MEDIA_SUFFIXES = (".mp4", ".mkv", ".webm", ".mov", ".m4v", ".flv", ".3gp")
 _LEFTOVER_SUFFIXES = (".part", ".ytdl", ".temp")
@@ -190,8 +191,14 @@ def find_ffmpeg() -> str | None:
         return None
 
 
-def build_ydl_options(options: DownloadOptions, workdir: Path, video_id: str) -> dict[str, Any]:
-    """yt-dlp parameters for one attempt; the output name is built from the validated id only."""
+def build_ydl_options(
+    options: DownloadOptions, workdir: Path, video_id: str, cookiefile: Path | None = None
+) -> dict[str, Any]:
+    """yt-dlp parameters for one attempt; the output name is built from the validated id only.
+
+    ``cookiefile`` is the attempt's private copy of ``options.cookies``: yt-dlp rewrites its
+    cookie file in place when it closes, which several workers must not do to the user's file.
+    """
     # '%' starts a yt-dlp template field, so a literal '%' in the folder must be doubled.
     stem = str(workdir / video_id).replace("%", "%%")
     params: dict[str, Any] = {
@@ -218,8 +225,8 @@ def build_ydl_options(options: DownloadOptions, workdir: Path, video_id: str) ->
         params["ffmpeg_location"] = ffmpeg
     if options.proxy:
         params["proxy"] = options.proxy
-    if options.cookies:
-        params["cookiefile"] = str(options.cookies)
+    if cookiefile is not None:
+        params["cookiefile"] = str(cookiefile)
     return params
 
 
@@ -263,8 +270,12 @@ def _attempt(video_id: str, options: DownloadOptions, workdir: Path) -> tuple[Pa
 
     workdir.mkdir(parents=True, exist_ok=True)
     url = options.url_template.replace(ID_PLACEHOLDER, video_id)
+    cookiefile = None
+    if options.cookies is not None:
+        cookiefile = workdir / COOKIES_COPY_NAME
+        shutil.copyfile(options.cookies, cookiefile)
     try:
-        with yt_dlp.YoutubeDL(build_ydl_options(options, workdir, video_id)) as ydl:
+        with yt_dlp.YoutubeDL(build_ydl_options(options, workdir, video_id, cookiefile)) as ydl:
             ydl.extract_info(url, download=True)
     except Exception as error:  # the per-video edge: extractors raise anything
         raise _AttemptFailed(str(error) or type(error).__name__) from error

@@ -56,12 +56,14 @@ class Behaviour:
 
 @dataclass(frozen=True)
 class RequestRecord:
-    """One request the server saw: method, path (no query), status answered, time (epoch s)."""
+    """One request the server saw: method, path (no query), status answered, time (epoch s),
+    and its Cookie header (None when absent)."""
 
     method: str
     path: str
     status: int
     time: float
+    cookie: str | None = None
 
 
 class LoopbackServer:
@@ -193,9 +195,9 @@ class LoopbackServer:
             behaviour = self._behaviours.get(path)
             return None if behaviour is None else behaviour.next_status()
 
-    def _record(self, method: str, path: str, status: int) -> None:
+    def _record(self, method: str, path: str, status: int, cookie: str | None = None) -> None:
         with self._lock:
-            self._log.append(RequestRecord(method, path, status, time.time()))
+            self._log.append(RequestRecord(method, path, status, time.time(), cookie))
 
 
 class _QuietThreadingServer(http.server.ThreadingHTTPServer):
@@ -232,7 +234,7 @@ def _make_handler(owner: LoopbackServer) -> type[http.server.SimpleHTTPRequestHa
                 return False
             # Recorded here, not in log_request, so that DROP (no response) is logged too.
             self._scripted = True
-            owner._record(self.command, path, status)
+            owner._record(self.command, path, status, self.headers.get("Cookie"))
             if status == DROP:
                 self.close_connection = True
                 return True
@@ -264,7 +266,8 @@ def _make_handler(owner: LoopbackServer) -> type[http.server.SimpleHTTPRequestHa
         def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
             if not self._scripted:
                 status = int(code) if str(code).isdigit() else 0
-                owner._record(self.command, _normalise_path(self.path), status)
+                path = _normalise_path(self.path)
+                owner._record(self.command, path, status, self.headers.get("Cookie"))
             logger.debug("loopback %s %s -> %s", self.command, self.path, code)
 
         def log_message(self, format: str, *args: Any) -> None:
