@@ -63,16 +63,23 @@ def check_frames(frames_bgr: npt.NDArray[np.uint8]) -> None:
         )
 
 
-def video_windows(frames_bgr: npt.NDArray[np.uint8], start: int, stop: int) -> torch.Tensor:
+def video_windows(
+    frames_bgr: npt.NDArray[np.uint8],
+    start: int,
+    stop: int,
+    device: str | torch.device = "cpu",
+) -> torch.Tensor:
     """Lip-stream input for windows [start, stop).
 
-    Only frames [start, stop+4) are converted to float once; the windows are a strided view
-    over them (each frame appears in five windows without being copied five times).
+    Only frames [start, stop+4) are moved (as uint8, 4× smaller than float) and converted to
+    float once; the windows are a strided view over them, so each frame appears in five
+    windows without being copied five times.
 
     Args:
         frames_bgr: (T, 224, 224, 3) uint8 BGR frames of one track.
         start: first window (= first frame) index.
         stop: one past the last window; needs ``stop + 4 <= T``.
+        device: where the windows should live.
 
     Returns:
         (stop - start, 3, 5, 224, 224) float32 view, values 0..255, channel order B, G, R.
@@ -84,7 +91,8 @@ def video_windows(frames_bgr: npt.NDArray[np.uint8], start: int, stop: int) -> t
             f"have {len(frames_bgr)}"
         )
     # (T, H, W, C) -> (C, T, H, W), as float32 once.
-    clip = torch.from_numpy(np.ascontiguousarray(span)).permute(3, 0, 1, 2).float().contiguous()
+    raw = torch.from_numpy(np.ascontiguousarray(span)).to(device, non_blocking=True)
+    clip = raw.permute(3, 0, 1, 2).float().contiguous()
     # unfold T into (n_windows, 5): (C, n, H, W, 5) -> (n, C, 5, H, W), still a view.
     return clip.unfold(1, WINDOW_FRAMES, 1).permute(1, 0, 4, 2, 3)
 
