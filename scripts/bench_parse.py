@@ -95,15 +95,21 @@ def naive_parse(data: bytes) -> tuple[str, str, int, np.ndarray, np.ndarray]:
 
 
 def _timed(run: Callable[[], tuple[int, int]]) -> dict[str, float]:
-    start = time.perf_counter()
+    """Wall-clock and CPU time of ``run``: on a shared machine the CPU time is what one core
+    spends, the wall clock also counts time the process waited for a core."""
+    start, cpu_start = time.perf_counter(), time.process_time()
     files, rows = run()
     seconds = time.perf_counter() - start
+    cpu_seconds = time.process_time() - cpu_start
     return {
         "files": files,
         "rows": rows,
         "seconds": round(seconds, 3),
+        "cpu_seconds": round(cpu_seconds, 3),
         "files_per_s": round(files / seconds, 1),
+        "files_per_cpu_s": round(files / cpu_seconds, 1),
         "rows_per_s": round(rows / seconds, 1),
+        "rows_per_cpu_s": round(rows / cpu_seconds, 1),
     }
 
 
@@ -172,6 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     fast, naive = results["voxrepro"], results["naive"]
     report = {
         "benchmark": "parse VoxCeleb2 txt tree, one process, warm page cache",
+        "note": "2 shared cores: cpu_seconds is one core's work; seconds (wall) includes waits",
         "machine": machine_info(),
         "n_files": args.files,
         "identities": tree["identities"],
@@ -180,17 +187,26 @@ def main(argv: list[str] | None = None) -> int:
         "results": results,
         "files_per_s": fast["files_per_s"],
         "rows_per_s": fast["rows_per_s"],
+        "files_per_cpu_s": fast["files_per_cpu_s"],
+        "rows_per_cpu_s": fast["rows_per_cpu_s"],
         "speedup_vs_naive": round(naive["seconds"] / fast["seconds"], 2),
+        "cpu_speedup_vs_naive": round(naive["cpu_seconds"] / fast["cpu_seconds"], 2),
         "target_files_per_s": TARGET_FILES_PER_S,
-        "meets_target": fast["files_per_s"] >= TARGET_FILES_PER_S,
+        "meets_target_wall": fast["files_per_s"] >= TARGET_FILES_PER_S,
+        "meets_target_one_core": fast["files_per_cpu_s"] >= TARGET_FILES_PER_S,
     }
     write_json_atomic(args.out, report)
     for name, result in results.items():
         print(
-            f"{name:9s} {result['files']:>8,} files {result['seconds']:>8.2f} s "
-            f"{result['files_per_s']:>10,.0f} files/s {result['rows_per_s']:>12,.0f} rows/s"
+            f"{name:9s} {result['files']:>8,} files {result['seconds']:>8.2f} s wall "
+            f"{result['cpu_seconds']:>8.2f} s cpu {result['files_per_s']:>9,.0f} files/s "
+            f"{result['files_per_cpu_s']:>9,.0f} files/cpu-s {result['rows_per_cpu_s']:>12,.0f} "
+            "rows/cpu-s"
         )
-    print(f"speed-up vs naive: {report['speedup_vs_naive']}x; wrote {args.out}")
+    print(
+        f"speed-up vs naive: {report['speedup_vs_naive']}x wall, "
+        f"{report['cpu_speedup_vs_naive']}x cpu; wrote {args.out}"
+    )
     return 0
 
 
