@@ -99,11 +99,3 @@ def join_on_frames(frames_a: IntArray, frames_b: IntArray) -> tuple[IntArray, In
     rows_b = order_b[starts + np.arange(total, dtype=np.int64)]
     return rows_a, rows_b.astype(np.int64)
 
-
-def segment_sums(values: npt.NDArray[np.generic], lengths: IntArray) -> FloatArray:
-    """Sum ``values`` over consecutive runs of ``lengths`` (runs may be empty)."""
-    if lengths.shape[0] == 0:
-        return np.zeros(0, dtype=np.float64)
-    ends = np.cumsum(lengths)
-    csum = np.concatenate([[0.0], np.cumsum(values, dtype=np.float64)])
-    return csum[ends] - csum[ends - lengths]

@@ -26,7 +26,6 @@ from voxrepro.audit.geometry import (
     compute_box_iou,
     compute_tiou_matrix,
     join_on_frames,
-    segment_sums,
 )
 from voxrepro.segment import Segment
 
@@ -97,6 +96,11 @@ def _concat_rows(segments: Sequence[Segment]) -> tuple[IntArray, FloatArray, Int
     return frames, boxes, lengths
 
 
+def _per_segment(segment_of_row: IntArray, values: np.ndarray, count: int) -> FloatArray:
+    """Sum of per-row ``values`` for each segment."""
+    return np.bincount(segment_of_row, weights=values, minlength=count)[:count]
+
+
 def _offsets(segments: Sequence[Segment]) -> FloatArray:
     """SyncNet offsets in frames, NaN where a segment has none."""
     return np.array(
@@ -148,12 +152,13 @@ def match_video(
     gen_frames, gen_boxes, gen_lengths = _concat_rows(generated)
     off_seg_of_row = np.repeat(np.arange(n_off), off_lengths)
     gen_seg_of_row = np.repeat(np.arange(n_gen), gen_lengths)
-    covered = np.isin(off_frames, gen_frames)
-    coverage = segment_sums(covered, off_lengths) / np.maximum(off_lengths, 1)
 
-    # Every official frame row beside every generated row on the same frame: gives the frame
-    # hits and, restricted to each official segment's partner, its per-frame box IoU.
+    # Every official frame row beside every generated row on the same frame: gives coverage,
+    # the frame hits and, restricted to each official segment's partner, its box IoU.
     pair_off, pair_gen = join_on_frames(off_frames, gen_frames)
+    covered = np.zeros(off_frames.shape[0])
+    covered[pair_off] = 1.0
+    coverage = _per_segment(off_seg_of_row, covered, n_off) / np.maximum(off_lengths, 1)
     ious = compute_box_iou(off_boxes[pair_off], gen_boxes[pair_gen])
     hit = ious >= box_iou_threshold
     off_hit_rows = np.zeros(off_frames.shape[0], dtype=bool)
@@ -194,10 +199,10 @@ def match_video(
         off_offset_diff=offset_diff.astype(np.float64),
         off_coverage=coverage,
         off_num_frames=off_lengths,
-        off_frame_hits=segment_sums(off_hit_rows, off_lengths).astype(np.int64),
+        off_frame_hits=_per_segment(off_seg_of_row, off_hit_rows, n_off).astype(np.int64),
         gen_best_tiou=gen_best_tiou,
         gen_match_tiou=gen_match_tiou,
         gen_partner=gen_partner,
         gen_num_frames=gen_lengths,
-        gen_frame_hits=segment_sums(gen_hit_rows, gen_lengths).astype(np.int64),
+        gen_frame_hits=_per_segment(gen_seg_of_row, gen_hit_rows, n_gen).astype(np.int64),
     )
