@@ -12,13 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from voxrepro.download import (
-    PARTIAL_DIRNAME,
-    DownloadOptions,
-    backoff_delay,
-    build_ydl_options,
-    download_videos,
-)
+import voxrepro.download_options as download_options
+from voxrepro.download import PARTIAL_DIRNAME, download_videos
+from voxrepro.download_options import DownloadOptions, backoff_delay, build_ydl_options
 from voxrepro.errors import InvalidInputError
 from voxrepro.failures import FailureClass
 from voxrepro.loopback import DROP, Behaviour, LoopbackServer
@@ -310,10 +306,8 @@ def write_dash(folder: Path, clip: Path) -> None:
 def test_separate_video_and_audio_are_merged_without_ffmpeg_on_path(
     tmp_path: Path, clip: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import voxrepro.download as download_module
-
     monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
-    download_module.find_ffmpeg.cache_clear()
+    download_options.find_ffmpeg.cache_clear()
     try:
         write_dash(tmp_path / "www" / OK1, clip)
         with LoopbackServer(tmp_path / "www") as server:
@@ -322,7 +316,7 @@ def test_separate_video_and_audio_are_merged_without_ffmpeg_on_path(
             [result] = download_videos([OK1], options)
             fetched = sorted(r.path for r in server.requests)
     finally:
-        download_module.find_ffmpeg.cache_clear()
+        download_options.find_ffmpeg.cache_clear()
     assert result.status is VideoStatus.DONE, result.state.message
     assert fetched == [f"/{OK1}/audio.m4a", f"/{OK1}/manifest.mpd", f"/{OK1}/video.mp4"]
     assert video_files(tmp_path / "out") == [f"{OK1}.mp4"]

@@ -12,14 +12,9 @@ from rich.table import Table
 
 from voxrepro.cli.app import app, console
 from voxrepro.cli.common import JsonOpt, QuietOpt, fail, print_json, progress_bar
-from voxrepro.download import (
-    DEFAULT_FORMAT,
-    DEFAULT_URL_TEMPLATE,
-    DownloadOptions,
-    DownloadResult,
-    download_videos,
-)
+from voxrepro.download import DownloadResult, download_videos
 from voxrepro.download_input import collect_ids
+from voxrepro.download_options import DEFAULT_FORMAT, DEFAULT_URL_TEMPLATE, DownloadOptions
 from voxrepro.segment import Problem
 from voxrepro.store import VideoStatus
 
