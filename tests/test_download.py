@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import random
 import shutil
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -201,6 +202,22 @@ def test_cookies_are_sent_and_the_users_file_is_never_rewritten(tmp_path: Path, 
     assert all(r.status is VideoStatus.DONE for r in results), [r.state.message for r in results]
     assert sent == {"session=secret42"}
     assert cookies.read_text(encoding="utf-8") == text
+
+
+@pytest.mark.network
+def test_a_stopped_run_leaves_videos_pending_and_a_rerun_finishes(
+    tmp_path: Path, clip: Path
+) -> None:
+    out = tmp_path / "out"
+    stop = threading.Event()
+    stop.set()  # what KeyboardInterrupt does: no new attempt starts
+    with serving(tmp_path / "www", clip, [OK1, OK2]) as server:
+        stopped = download_videos([OK1, OK2], options_for(server, out), stop=stop)
+        assert server.requests == []
+        assert [r.status for r in stopped] == [VideoStatus.PENDING, VideoStatus.PENDING]
+        assert {s.status for s in read_video_states(out).values()} == {VideoStatus.PENDING}
+        resumed = download_videos([OK1, OK2], options_for(server, out))
+    assert [r.status for r in resumed] == [VideoStatus.DONE, VideoStatus.DONE]
 
 
 @pytest.mark.network
