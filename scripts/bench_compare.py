@@ -182,6 +182,9 @@ def main() -> None:
         timings["in_memory_total_s"] = time.perf_counter() - t0
         sizes = {p.name: p.stat().st_size for p in report_dir.iterdir() if p.is_file()}
         if args.example_out:
+            for name in ("report.json", "segments.csv"):  # the example keeps html + md only
+                (report_dir / name).unlink()
+            _screenshot(report_dir / "report.html", report_dir / "report.png")
             print(json.dumps({"summary": report.summary, "sizes": sizes}, indent=1))
             return
         cli: dict[str, object] = {"skipped": True}
@@ -205,6 +208,20 @@ def main() -> None:
     }
     write_json_atomic(args.out, result)
     print(json.dumps({"in_memory": result["in_memory"], "cli": cli}, indent=1))
+
+
+def _screenshot(page_path: Path, png: Path) -> None:
+    """Screenshot the top of the HTML report in headless Chromium (the example in the repo)."""
+    from playwright.sync_api import sync_playwright
+
+    args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=args)
+        page = browser.new_page(viewport={"width": 1400, "height": 1900})
+        page.goto(page_path.resolve().as_uri())
+        page.screenshot(path=str(png))
+        browser.close()
 
 
 def _run_cli(tmp: Path, official: list[Segment], generated: list[Segment], db: Path

@@ -31,7 +31,7 @@ def build_summary_table(report: Report) -> Table:
     p = report.parameters
     table = Table(
         title=f"tIoU ≥ {p['tiou_threshold']}, box IoU ≥ {p['box_iou_threshold']}, "
-        f"boxes in {p['box_units']}",
+        f"boxes in {p['box_units']} units",
         title_justify="left",
     )
     table.add_column("metric")

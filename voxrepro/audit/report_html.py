@@ -20,6 +20,8 @@ from voxrepro.audit.rows import FLOAT_COLUMNS, INT_COLUMNS, ROW_COLUMNS
 
 WORST_VIDEOS = 20
 MAX_LISTED = 500
+#: Float columns that hold whole frames (NaN-able), shown without decimals.
+FRAME_DIFF_COLUMNS = ("start_diff", "end_diff", "offset_diff")
 _PLACEHOLDER = re.compile(r"%%([A-Z]+)%%")
 
 _COUNT_CARDS = (
@@ -40,6 +42,10 @@ def _e(value: Any) -> str:
     return html.escape(format_value(value), quote=True)
 
 
+def _e3(value: Any) -> str:
+    return html.escape(format_value(value, 3), quote=True)
+
+
 def html_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], table_id: str) -> str:
     """A static table; numbers right-aligned, every value escaped."""
     head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
@@ -57,26 +63,24 @@ def html_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], table_id: 
     )
 
 
+def _card(key: str, value: str, headline: bool = False) -> str:
+    kind = "card head" if headline else "card"
+    label = html.escape(key.replace("_", " "))
+    return (
+        f'<div class="{kind}" data-metric="{html.escape(key)}"><div class="v">{value}</div>'
+        f'<div class="k">{label}</div></div>'
+    )
+
+
 def _cards(report: Report) -> str:
-    cards = []
-    for metric in HEADLINE_METRICS:
-        value = report.summary[metric.value]
-        cards.append(
-            f'<div class="card head" data-metric="{metric.value}"><div class="v">{value:.3f}</div>'
-            f'<div class="k">{metric.value.replace("_", " ")}</div></div>'
-        )
-    for metric in _COUNT_CARDS:
-        value = report.summary.get(metric.value)
-        cards.append(
-            f'<div class="card" data-metric="{metric.value}"><div class="v">{_e(value)}</div>'
-            f'<div class="k">{metric.value.replace("_", " ")}</div></div>'
-        )
-    for key in ("clips_compared", "mean_psnr_db", "mean_ssim"):
-        if key in report.summary:
-            cards.append(
-                f'<div class="card" data-metric="{key}"><div class="v">'
-                f'{_e(report.summary[key])}</div><div class="k">{key.replace("_", " ")}</div></div>'
-            )
+    summary = report.summary
+    cards = [_card(m.value, f"{summary[m.value]:.3f}", True) for m in HEADLINE_METRICS]
+    cards += [_card(m.value, _e3(summary.get(m.value))) for m in _COUNT_CARDS]
+    cards += [
+        _card(key, _e3(summary[key]))
+        for key in ("clips_compared", "mean_psnr_db", "mean_ssim")
+        if key in summary
+    ]
     return "".join(cards)
 
 
@@ -99,14 +103,17 @@ def _header(report: Report) -> str:
         f"generated: {i.get('generated', '?')}",
         f"download state: {i.get('state') or 'none'}",
         f"{p['matching']}; tIoU ≥ {p['tiou_threshold']}, box IoU ≥ {p['box_iou_threshold']}, "
-        f"boxes in {p['box_units']}",
+        f"boxes compared in {p['box_units']} units",
         f"created {report.created} by voxrepro {report.tool_version}",
     ]
     return "".join(f"<p>{html.escape(str(line))}</p>" for line in lines)
 
 
 def _segment_data(report: Report) -> str:
-    kinds = ["f" if c in FLOAT_COLUMNS else "i" if c in INT_COLUMNS else "" for c in ROW_COLUMNS]
+    kinds = [
+        "i" if c in INT_COLUMNS or c in FRAME_DIFF_COLUMNS else "f" if c in FLOAT_COLUMNS else ""
+        for c in ROW_COLUMNS
+    ]
     payload = {"columns": list(ROW_COLUMNS), "numeric": kinds, "rows": report.row_records(4)}
     # "<" escaped so that no value can close the <script> element.
     return json.dumps(payload, separators=(",", ":"), allow_nan=False).replace("<", "\\u003c")

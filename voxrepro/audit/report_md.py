@@ -45,7 +45,7 @@ def render_markdown(report: Report) -> str:
         f"- generated: `{inputs.get('generated', '?')}`",
         f"- download state: `{inputs.get('state') or 'none'}`",
         f"- matching: {params['matching']}; tIoU ≥ {params['tiou_threshold']}, "
-        f"box IoU ≥ {params['box_iou_threshold']}, boxes compared in {params['box_units']}",
+        f"box IoU ≥ {params['box_iou_threshold']}, boxes compared in {params['box_units']} units",
         f"- created {report.created} by voxrepro {report.tool_version}",
         "",
         "## Summary",
