@@ -10,6 +10,8 @@ frames, mean SSIM over them (``similarity``), and the audio length difference in
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,8 @@ from voxrepro.safety import safe_join
 from voxrepro.segment import Segment
 from voxrepro.types import AUDIO_RATE, TIMELINE_FPS, Pathlike, ProgressFn
 
+log = logging.getLogger("voxrepro")
+
 #: Where a segment's clip may live under a clip folder, tried in order.
 CLIP_LAYOUTS: tuple[tuple[str, ...], ...] = (
     ("{identity}", "{reference}", "{utterance}.mp4"),
@@ -32,19 +36,52 @@ CLIP_LAYOUTS: tuple[tuple[str, ...], ...] = (
 )
 
 
-def find_clip(root: Pathlike, segment: Segment) -> Path | None:
-    """The clip file of ``segment`` under ``root`` (see ``CLIP_LAYOUTS``), None if absent.
+#: A pipeline output folder records each segment's clip in ``videos/<reference>.json``.
+PIPELINE_VIDEO_RECORDS = "videos"
 
-    Raises:
-        InvalidInputError: an id of the segment is not a safe path component.
+
+class ClipLocator:
+    """Finds the clip of a segment under one clip folder.
+
+    A pipeline output folder (``voxrepro pipeline --out``) is read through its per-video
+    records (``videos/<reference>.json``: utterance -> ``clips/<ref>/<track>_<seg>.mp4``);
+    any other folder is searched with ``CLIP_LAYOUTS`` (``recrop`` writes the first one).
     """
-    values = {"identity": segment.identity, "reference": segment.reference,
-              "utterance": segment.utterance}
-    for layout in CLIP_LAYOUTS:
-        path = safe_join(root, *(part.format(**values) for part in layout))
-        if path.is_file():
-            return path
-    return None
+
+    def __init__(self, root: Pathlike) -> None:
+        self.root = Path(root)
+        self._records: dict[str, dict[str, str]] = {}
+
+    def _pipeline_clips(self, reference: str) -> dict[str, str]:
+        if reference not in self._records:
+            mapping: dict[str, str] = {}
+            record = safe_join(self.root, PIPELINE_VIDEO_RECORDS, f"{reference}.json")
+            if record.is_file():
+                try:
+                    body = json.loads(record.read_text(encoding="utf-8"))
+                    mapping = {str(s["utterance"]): str(s["clip"]) for s in body["segments"]}
+                except (OSError, ValueError, KeyError, TypeError) as error:
+                    log.warning("%s: unreadable pipeline record (%s)", record, error)
+            self._records[reference] = mapping
+        return self._records[reference]
+
+    def find(self, segment: Segment) -> Path | None:
+        """The clip file of ``segment``, None if absent.
+
+        Raises:
+            InvalidInputError: an id or recorded path would leave the clip folder.
+        """
+        recorded = self._pipeline_clips(segment.reference).get(segment.utterance)
+        if recorded is not None:
+            path = safe_join(self.root, *Path(recorded).parts)
+            return path if path.is_file() else None
+        values = {"identity": segment.identity, "reference": segment.reference,
+                  "utterance": segment.utterance}
+        for layout in CLIP_LAYOUTS:
+            path = safe_join(self.root, *(part.format(**values) for part in layout))
+            if path.is_file():
+                return path
+        return None
 
 
 def _grey_frames(path: Path) -> list[np.ndarray]:
@@ -108,10 +145,11 @@ def compare_clips(
         ``mean_psnr_db``, ``mean_ssim``, ``mean_abs_audio_diff_seconds``.
     """
     rows: list[dict[str, Any]] = []
+    official_clips, generated_clips = ClipLocator(official_dir), ClipLocator(generated_dir)
     for off, gen in _pairs(table, tiou_threshold):
         row: dict[str, Any] = {"official": "/".join(off.key), "generated": "/".join(gen.key)}
         try:
-            off_path, gen_path = find_clip(official_dir, off), find_clip(generated_dir, gen)
+            off_path, gen_path = official_clips.find(off), generated_clips.find(gen)
             if off_path is None or gen_path is None:
                 missing = "official" if off_path is None else "generated"
                 row["error"] = f"{missing} clip not found"
