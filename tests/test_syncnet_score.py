@@ -101,6 +101,16 @@ def test_short_audio_still_gives_one_value_per_frame(model, track) -> None:
     assert result.framewise_conf.shape == (N_FRAMES,)
 
 
+def test_scoring_puts_the_model_in_eval_mode(track) -> None:
+    frames, audio = track[0][:12], track[1][: 12 * 640]
+    model = make_random_syncnet(seed=9)
+    expected = score_track(frames, audio, model)
+    model.train()  # batch statistics would make results depend on the batch
+    again = score_track(frames, audio, model, batch_size=3)
+    assert not model.training
+    np.testing.assert_allclose(again.dists, expected.dists, rtol=1e-4, atol=1e-4)
+
+
 @pytest.mark.parametrize(
     ("frames_shape", "n_samples", "message"),
     [

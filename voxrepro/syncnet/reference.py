@@ -66,6 +66,7 @@ def score_track_reference(
     """
     mfcc, n_windows = prepare_inputs(frames_bgr, audio)
     device = next(model.parameters()).device
+    model.eval()
     # 1×3×T×H×W, channels kept in file order (BGR), as upstream stacks cv2 frames.
     clip = torch.from_numpy(frames_bgr.astype(float)).float().permute(3, 0, 1, 2).unsqueeze(0)
     cct = torch.from_numpy(mfcc).unsqueeze(0).unsqueeze(0)  # 1×1×13×T_mfcc

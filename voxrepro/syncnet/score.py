@@ -302,6 +302,7 @@ def score_track(
     if fp16 and run_on.type != "cuda":
         raise InvalidInputError(f"fp16 scoring needs a CUDA device, got {run_on}")
     mfcc, n_windows = prepare_inputs(frames_bgr, audio)
+    model.eval()  # as upstream evaluate(): BatchNorm must use the stored statistics
     video_emb, audio_emb = _embed(
         model, frames_bgr, mfcc, n_windows, batch_size, run_on, fp16, progress
     )
