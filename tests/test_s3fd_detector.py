@@ -155,3 +155,34 @@ def test_scaled_size_matches_opencv() -> None:
     for h, w in ((720, 1280), (1080, 1920), (481, 853), (3, 3)):
         small = cv2.resize(np.zeros((h, w, 3), np.uint8), (0, 0), fx=0.25, fy=0.25)
         assert scaled_size(h, w, 0.25) == small.shape[:2]
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_path_matches_cpu(net, frames) -> None:
+    """Random-init scores cluster near 0.5-0.66 with near-ties, so final box lists may differ
+    by a reordering: compare the network outputs, then the NMS on identical inputs."""
+    import copy
+
+    from voxrepro.detect.s3fd import cudnn_tf32
+    from voxrepro.detect.s3fd_box import decode_boxes, detect_step, face_scores, make_priors
+
+    cpu = S3FDDetector(net=copy.deepcopy(net), device="cpu", params=PARAMS)
+    gpu = S3FDDetector(net=copy.deepcopy(net), device="cuda", params=PARAMS)
+    x = cpu.preprocess(frames)
+    torch.testing.assert_close(gpu.preprocess(frames).cpu(), x, rtol=0, atol=0)
+    with torch.inference_mode(), cudnn_tf32(False):  # as detect_tensor does by default
+        loc_c, conf_c, sizes = cpu.net(x)
+        loc_g, conf_g, _ = gpu.net(x.cuda())
+    torch.testing.assert_close(loc_g.cpu(), loc_c, atol=1e-3, rtol=1e-3)
+    torch.testing.assert_close(face_scores(conf_g).cpu(), face_scores(conf_c), atol=1e-4, rtol=0)
+    boxes = decode_boxes(loc_c, make_priors(x.shape[2], x.shape[3], sizes))
+    scores = face_scores(conf_c)
+    on_cpu = detect_step(boxes, scores, PARAMS)
+    on_gpu = detect_step(boxes.cuda(), scores.cuda(), PARAMS)
+    torch.testing.assert_close(on_gpu[0].cpu(), on_cpu[0], rtol=0, atol=0)
+    torch.testing.assert_close(on_gpu[1].cpu(), on_cpu[1], rtol=0, atol=0)
+    for detector in (gpu, S3FDDetector(net=copy.deepcopy(net), device="cuda", fp16=True)):
+        for det in detector.detect_batch(frames):
+            assert det.dtype == np.float64 and det.shape[1] == 5
+            assert np.all(np.diff(det[:, 4]) <= 0)
