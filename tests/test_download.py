@@ -265,8 +265,8 @@ def test_leftovers_of_a_killed_run_are_cleaned(tmp_path: Path, clip: Path) -> No
 @pytest.mark.network
 def test_several_workers_download_in_parallel(tmp_path: Path, clip: Path) -> None:
     out = tmp_path / "out"
-    ids = [OK1, OK2, OK3, "okvideo0004"]
-    slow = {vid: Behaviour(delay=0.3) for vid in ids}
+    ids = [OK1, OK2, OK3]
+    slow = {vid: Behaviour(delay=0.6) for vid in ids}
     with serving(tmp_path / "www", clip, ids, slow) as server:  # type: ignore[arg-type]
         results = download_videos(ids, options_for(server, out, workers=3))
         peak = server.peak_concurrency
@@ -278,18 +278,19 @@ def test_several_workers_download_in_parallel(tmp_path: Path, clip: Path) -> Non
 
 
 @pytest.mark.network
-def test_sleep_spaces_the_requests_of_one_worker(tmp_path: Path, clip: Path) -> None:
+def test_sleep_spaces_the_attempts_of_one_worker(tmp_path: Path, clip: Path) -> None:
     out = tmp_path / "out"
     ids = [OK1, OK2, OK3]
     with serving(tmp_path / "www", clip, ids) as server:
         download_videos(ids, options_for(server, out, workers=1, sleep=0.5))
-        first_request = {}
-        for record in server.requests:
-            first_request.setdefault(record.path, record.time)
-    starts = sorted(first_request.values())
+        assert server.request_count() >= 3
+    with DownloadStore(state_path(out)) as store:
+        starts = sorted(a.started_at for v in ids for a in store.attempts_of(v))
     assert len(starts) == 3
     gaps = [b - a for a, b in itertools.pairwise(starts)]
-    assert min(gaps) >= 0.4, gaps
+    # Measured on attempt starts (what --sleep spaces), not on yt-dlp's first request,
+    # whose start-up time varies with machine load.
+    assert min(gaps) >= 0.45, gaps
 
 
 def write_dash(folder: Path, clip: Path) -> None:
