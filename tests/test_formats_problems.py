@@ -130,3 +130,15 @@ def test_damaged_zip_member_is_a_problem_and_the_rest_still_parse(tmp_path: Path
     assert [s.utterance for s in segments] == ["00002"]
     assert len(problems) == 1
     assert str(problems[0]).startswith(f"{archive}/txt/id00012/{REF}/00001.txt: unreadable zip")
+
+
+def test_header_directly_followed_by_rows_loses_no_header_line(tmp_path: Path) -> None:
+    rows = _lines(GOOD)
+    root = write_files(tmp_path, {f"id00012/{REF}/00001.txt": "".join(rows[:5] + rows[7:])})
+    problems: list[Problem] = []
+    (segment,) = read_vox2(root, problems)
+    assert [(p.line, p.message) for p in problems] == [
+        (6, "missing column line 'FRAME \\tX \\tY \\tW \\tH '")
+    ]
+    assert (segment.offset, segment.fv_conf, segment.asd_conf) == (2, 20.23, 2.765)
+    assert segment.num_frames == 10

@@ -32,8 +32,8 @@ def parse_txt_careful(data: bytes, display: str, problems: list[Problem]) -> Par
     ends_with_newline = text.endswith("\n")
     if ends_with_newline:
         lines.pop()
-    row_start = _find_rows(lines, display, problems)
-    header = _parse_header(lines[: max(row_start - 1, 0)], display, problems)
+    header_end, row_start = _find_rows(lines, display, problems)
+    header = _parse_header(lines[:header_end], display, problems)
     frames: list[int] = []
     boxes: list[list[float]] = []
     row_lines: list[int] = []
@@ -105,17 +105,20 @@ def _parse_box(tokens: list[str]) -> tuple[list[float], str | None]:
     return row, None
 
 
-def _find_rows(lines: list[str], display: str, problems: list[Problem]) -> int:
-    """0-based index of the first frame row, reporting a missing column line."""
+def _find_rows(lines: list[str], display: str, problems: list[Problem]) -> tuple[int, int]:
+    """(end of the header, first frame row) as 0-based line indices.
+
+    The header ends at the column line; without one (reported), at the first row-like line.
+    """
     for index, line in enumerate(lines):
         tokens = line.split()
         if tokens[:1] == ["FRAME"]:
-            return index + 1
+            return index, index + 1
         if tokens and tokens[0].isdigit() and ":" not in line:
             problems.append(Problem(display, index + 1, f"missing column line {COLUMN_LINE!r}"))
-            return index
+            return index, index
     problems.append(Problem(display, None, f"missing column line {COLUMN_LINE!r}"))
-    return len(lines)
+    return len(lines), len(lines)
 
 
 def _parse_header(
