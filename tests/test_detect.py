@@ -96,9 +96,10 @@ def any_detector(request: pytest.FixtureRequest) -> Detector:
 
 
 def test_contract_same_input_gives_sorted_k_by_5_arrays(any_detector: Detector) -> None:
-    frames = [grace_in_720p(), grace_hopper(), face_free_frames()[1]]
+    # The last frame is a strided, mirrored view (not contiguous), as a caller's crop may be.
+    frames = [grace_in_720p(), grace_hopper(), face_free_frames()[1], grace_in_720p()[::2, ::-2]]
     out = any_detector.detect_batch(frames)
-    assert isinstance(out, list) and len(out) == 3
+    assert isinstance(out, list) and len(out) == 4
     for det, frame in zip(out, frames, strict=True):
         assert isinstance(det, np.ndarray) and det.dtype == np.float64
         assert det.ndim == 2 and det.shape[1] == 5

@@ -145,6 +145,13 @@ def test_detect_step_known_keep_set() -> None:
     assert not kept_boxes[1, 1:].any()
 
 
+def test_detect_step_without_candidates_gives_empty_rows() -> None:
+    kept_scores, kept_boxes = detect_step(torch.rand(2, 10, 4), torch.full((2, 10), 0.05))
+    assert kept_scores.shape == (2, 0) and kept_boxes.shape == (2, 0, 4)  # 0.05 is not > 0.05
+    out = postprocess_detections(kept_scores, kept_boxes, [(10, 10), (10, 10)])
+    assert [o.shape for o in out] == [(0, 5), (0, 5)]
+
+
 def test_detect_step_caps_candidates_and_kept_boxes() -> None:
     # Ten disjoint boxes: NMS removes nothing, so the caps alone decide.
     boxes = torch.tensor([[[3.0 * i, 0, 3.0 * i + 1, 1] for i in range(10)]])
