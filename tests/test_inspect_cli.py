@@ -98,7 +98,11 @@ def test_inspect_counts_languages(tmp_path: Path) -> None:
 
 def test_bad_box_resolution_is_a_usage_error(tmp_path: Path) -> None:
     root = write_files(tmp_path, small_vox2_tree())
-    assert _invoke(str(root), "--box-resolution", "wide")[0] == 2
+    result = CliRunner().invoke(app, ["inspect", str(root), "--box-resolution", "wide"])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        "error: --box-resolution: expected WIDTHxHEIGHT in pixels, e.g. 640x360, got 'wide'"
+    ]
     code, _ = _invoke(str(root), "--box-resolution", "640x360")  # vox2 boxes are normalised
     assert code == 2
 

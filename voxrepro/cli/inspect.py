@@ -11,7 +11,7 @@ from rich.table import Table
 
 from voxrepro.cli.app import app, stdout_console
 from voxrepro.cli.common import JsonOpt, QuietOpt, fail, print_json, progress_bar
-from voxrepro.errors import VoxreproError
+from voxrepro.errors import InvalidInputError, VoxreproError
 from voxrepro.formats import AUTO, FORMAT_NAMES, resolve_format
 from voxrepro.inspect import InspectSummary, expected_items, inspect_metafiles
 
@@ -24,7 +24,9 @@ def parse_resolution(text: str | None) -> tuple[int, int] | None:
         return None
     width, sep, height = text.lower().partition("x")
     if not sep or not width.isdigit() or not height.isdigit() or not int(width) or not int(height):
-        raise typer.BadParameter(f"expected WIDTHxHEIGHT in pixels, e.g. 640x360, got {text!r}")
+        raise InvalidInputError(
+            f"--box-resolution: expected WIDTHxHEIGHT in pixels, e.g. 640x360, got {text!r}"
+        )
     return int(width), int(height)
 
 
@@ -72,8 +74,8 @@ def inspect_cmd(
     quiet: QuietOpt = False,
 ) -> None:
     """Count identities, videos, segments, frames and hours, and list the problems found."""
-    resolution = parse_resolution(box_resolution)
     try:
+        resolution = parse_resolution(box_resolution)
         name = resolve_format(path, fmt)
         show_progress = not (quiet or json_out)
         total = expected_items(path, name) if show_progress else None
