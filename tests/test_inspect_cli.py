@@ -107,24 +107,35 @@ def test_bad_box_resolution_is_a_usage_error(tmp_path: Path) -> None:
     assert code == 2
 
 
-@pytest.mark.slow
-def test_cli_errors_are_one_line_without_traceback(tmp_path: Path) -> None:
+def test_cli_errors_are_one_line(tmp_path: Path) -> None:
     fake_zip = tmp_path / "vox2_test_txt.zip"
     fake_zip.write_bytes(b"not a zip")
     cases = [
-        ([str(tmp_path / "absent")], "no such file or folder"),
         ([str(fake_zip), "--format", "vox2"], "unreadable zip archive"),
+        ([str(fake_zip)], "unreadable zip archive"),  # while detecting the format
         ([str(tmp_path), "--format", "vox9"], "unknown format 'vox9'"),
+        ([str(tmp_path / "absent"), "--json"], "no such file or folder"),
     ]
     for args, expected in cases:
-        run = subprocess.run(
-            [sys.executable, "-m", "voxrepro", "inspect", *args],
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert run.returncode == 2, run.stderr
-        lines = run.stderr.strip().splitlines()
-        assert len(lines) == 1 and lines[0].startswith("error:"), run.stderr
+        result = CliRunner().invoke(app, ["inspect", *args])
+        assert result.exit_code == 2, result.output
+        lines = result.output.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error:"), result.output
         assert expected in lines[0]
-        assert "Traceback" not in run.stderr and run.stdout == ""
+        assert result.stdout == ""
+
+
+@pytest.mark.slow
+def test_console_script_error_has_no_traceback(tmp_path: Path) -> None:
+    # Through ``python -m voxrepro`` (voxrepro.cli.main), as a user runs it.
+    run = subprocess.run(
+        [sys.executable, "-m", "voxrepro", "inspect", str(tmp_path / "absent")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 2, run.stderr
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:"), run.stderr
+    assert "no such file or folder" in lines[0]
+    assert "Traceback" not in run.stderr and run.stdout == ""
