@@ -83,7 +83,9 @@ def _zip_members(archive: zipfile.ZipFile, suffixes: tuple[str, ...]) -> list[zi
         and info.filename.lower().endswith(suffixes)
         and not any(_skipped(part) for part in info.filename.split("/"))
     ]
-    members.sort(key=lambda info: tuple(info.filename.split("/")))
+    # Sorting by the name with "/" mapped below every other character orders like the
+    # component tuples of the folder walk, without a tuple per member (a million in Vox2 dev).
+    members.sort(key=lambda info: info.filename.replace("/", "\x00"))
     return members
 
 
