@@ -161,6 +161,7 @@ def _video_frames(path: Path, count: int = 4, every: int = 40) -> list[np.ndarra
     return frames
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", LIGHT)
 def test_finds_the_speaker_in_real_videos(name: str, shared_videos: Path) -> None:
     detector = make_detector(name)

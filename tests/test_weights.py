@@ -179,6 +179,7 @@ def _voxrepro(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_cli_fetch_without_network_fails_with_one_line_per_file(tmp_path: Path) -> None:
     with LoopbackServer(tmp_path, {"sfd_face.pth": 404, "syncnet_v2.model": 404}) as server:
         done = _voxrepro(
@@ -203,6 +204,7 @@ def test_cli_fetch_without_network_fails_with_one_line_per_file(tmp_path: Path) 
     assert '"status": "failed"' in unreachable.stdout and "cannot download" in unreachable.stdout
 
 
+@pytest.mark.slow
 def test_cli_check_exit_codes_and_messages(files) -> None:
     good = _voxrepro("weights", "check", str(files["s3fd"]))
     assert good.returncode == 0 and "valid" in good.stdout and "s3fd" in good.stdout
