@@ -70,6 +70,8 @@ def make_detector(
     device: str = "auto",
     batch_size: int = 16,
     scale: float = 0.25,
+    fp16: bool = False,
+    tf32: bool = False,
 ) -> Detector:
     """Build a detector by name; record ``detector.describe()`` next to its output.
 
@@ -81,6 +83,8 @@ def make_detector(
         device: S3FD only: 'auto', 'cpu' or 'cuda[:N]'.
         batch_size: S3FD only: frames per forward pass.
         scale: S3FD only: input resize factor (spec §4.2 default 0.25).
+        fp16: S3FD on CUDA only: float16 autocast (faster; not the reference numbers).
+        tf32: S3FD on CUDA only: allow TF32 convolutions (faster; not the reference numbers).
 
     Raises:
         InvalidInputError: unknown name or device.
@@ -106,7 +110,12 @@ def make_detector(
                     "S3FD needs sfd_face.pth: pass its path or run `voxrepro weights fetch`"
                 )
         return cls(  # type: ignore[call-arg]
-            weights=s3fd_weights, device=device, batch_size=batch_size, scale=scale
+            weights=s3fd_weights,
+            device=device,
+            batch_size=batch_size,
+            scale=scale,
+            fp16=fp16,
+            tf32=tf32,
         )
     return cls()
 
