@@ -32,7 +32,7 @@ import numpy as np
 
 from voxrepro.atomic import write_json_atomic
 from voxrepro.audit import compare_segments
-from voxrepro.audit.loading import load_states
+from voxrepro.audit.loading import load_side, load_states
 from voxrepro.audit.writers import DEFAULT_FORMATS, write_reports
 from voxrepro.failures import FailureClass, FailureReason
 from voxrepro.formats import write_vox2_tree
@@ -156,6 +156,7 @@ def main() -> None:
     args = parser.parse_args()
 
     rng = np.random.default_rng(args.seed)
+    load_start = os.getloadavg()[0]  # the machine is shared: record how busy it was
     t0 = time.perf_counter()
     official = make_official(rng, args.videos, args.segments)
     generated = perturb(rng, official, args.shift, args.missing, args.extra)
@@ -193,7 +194,8 @@ def main() -> None:
     result = {
         "what": "voxrepro compare, official vs perturbed generated set (scripts/bench_compare.py)",
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "platform": platform.platform()},
+                    "platform": platform.platform(),
+                    "load_average_1min_at_start_and_end": [load_start, os.getloadavg()[0]]},
         "parameters": vars(args) | {"out": str(args.out), "example_out": None},
         "official_segments": len(official),
         "generated_segments": len(generated),
@@ -232,6 +234,11 @@ def _run_cli(tmp: Path, official: list[Segment], generated: list[Segment], db: P
     for _ in write_vox2_tree(generated, tmp / "generated" / "txt"):
         pass
     t_write = time.perf_counter() - t0
+    read: dict[str, float] = {}
+    for side in ("official", "generated"):  # in-process, to show where the command's time goes
+        t0 = time.perf_counter()
+        load_side(tmp / side / "txt", side, [])
+        read[f"read_{side}_tree_s"] = round(time.perf_counter() - t0, 3)
     command = [sys.executable, "-m", "voxrepro", "compare",
                "--official", str(tmp / "official" / "txt"),
                "--generated", str(tmp / "generated" / "txt"),
@@ -240,7 +247,7 @@ def _run_cli(tmp: Path, official: list[Segment], generated: list[Segment], db: P
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - t0
     summary = json.loads(done.stdout)["summary"] if done.returncode == 0 else None
-    return {"write_txt_trees_s": round(t_write, 3), "compare_command_s": round(wall, 3),
+    return {"write_txt_trees_s": round(t_write, 3), **read, "compare_command_s": round(wall, 3),
             "exit_code": done.returncode, "stderr_tail": done.stderr[-500:],
             "segment_recall": summary and summary["segment_recall"]}
 
