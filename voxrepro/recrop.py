@@ -17,17 +17,25 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from voxrepro import crop, media
+from voxrepro import media
 from voxrepro.atomic import remove_stale_temps, write_json_atomic
 from voxrepro.errors import DecodeError, InvalidInputError
 from voxrepro.executor import run_parallel
 from voxrepro.recrop_plan import RecropSettings, clip_path, crop_windows, find_source
-from voxrepro.recrop_summary import FailureReason, RecropSummary, SegmentResult, SegmentStatus
+from voxrepro.recrop_summary import (
+    FailureReason,
+    RecropSummary,
+    SegmentResult,
+    SegmentStatus,
+    fail_all,
+    make_result,
+)
+from voxrepro.recrop_write import PendingClip, cut_clips
 from voxrepro.segment import Segment
 from voxrepro.types import SAMPLES_PER_FRAME
 
@@ -46,52 +54,6 @@ class SourceJob:
     settings: RecropSettings
 
 
-@dataclass(slots=True)
-class _Pending:
-    """A segment still to be written: its destination, windows and audio."""
-
-    segment: Segment
-    dest: Path
-    windows: np.ndarray
-    audio: np.ndarray | None
-    size: int
-    notes: list[str] = field(default_factory=list)
-    writer: media.ClipWriter | None = None
-    row: int = 0  # next row of segment.frames to write
-
-
-def _result(
-    segment: Segment,
-    status: SegmentStatus,
-    dest: Path | None = None,
-    reason: FailureReason | None = None,
-    message: str | None = None,
-    notes: list[str] | None = None,
-) -> SegmentResult:
-    return SegmentResult(
-        key=segment.key,
-        where=segment.where(),
-        status=status,
-        dest=str(dest) if dest else None,
-        reason=reason,
-        message=message,
-        frames=segment.num_frames,
-        notes=notes or [],
-    )
-
-
-def _fail_all(
-    todo: Iterable[tuple[Segment, Path]], reason: FailureReason, message: str
-) -> list[SegmentResult]:
-    return [_result(s, SegmentStatus.FAILED, d, reason, message) for s, d in todo]
-
-
-def _failed(
-    segment: Segment, dest: Path | None, reason: FailureReason, message: str
-) -> SegmentResult:
-    return _result(segment, SegmentStatus.FAILED, dest, reason, message)
-
-
 def recrop_source(job: SourceJob) -> list[SegmentResult]:
     """Write every clip of one source video from a single decoding pass (never raises)."""
     results: list[SegmentResult] = []
@@ -100,10 +62,10 @@ def recrop_source(job: SourceJob) -> list[SegmentResult]:
         try:
             dest = clip_path(job.settings.out, segment)
         except InvalidInputError as error:
-            results.append(_failed(segment, None, FailureReason.INVALID, str(error)))
+            results.extend(fail_all([(segment, None)], FailureReason.INVALID, str(error)))
             continue
         if dest.exists():
-            results.append(_result(segment, SegmentStatus.SKIPPED, dest))
+            results.append(make_result(segment, SegmentStatus.SKIPPED, dest))
         else:
             todo.append((segment, dest))
     if todo:
@@ -114,7 +76,7 @@ def recrop_source(job: SourceJob) -> list[SegmentResult]:
             done = {r.key for r in results}
             left = [(s, d) for s, d in todo if s.key not in done]
             message = f"{job.reference}: unexpected error: {error}"
-            results.extend(_fail_all(left, FailureReason.INTERNAL, message))
+            results.extend(fail_all(left, FailureReason.INTERNAL, message))
     return results
 
 
@@ -122,17 +84,17 @@ def _cut_all(job: SourceJob, todo: list[tuple[Segment, Path]]) -> list[SegmentRe
     try:
         source = find_source(job.settings.videos, job.reference)
     except InvalidInputError as error:
-        return _fail_all(todo, FailureReason.INVALID, str(error))
+        return fail_all(todo, FailureReason.INVALID, str(error))
     if source is None:
         where = job.settings.videos / f"{job.reference}.(mp4|mkv|webm)"
-        return _fail_all(todo, FailureReason.MISSING_SOURCE, f"{where}: no such source video")
+        return fail_all(todo, FailureReason.MISSING_SOURCE, f"{where}: no such source video")
     try:
         info = media.probe_video(source)
         pending, results = _plan(job, todo, info)
         spans = [_audio_span(p.segment) for p in pending]
         audio, has_audio = media.read_audio_spans(source, spans)
     except DecodeError as error:
-        return _fail_all(todo, FailureReason.CORRUPT_SOURCE, str(error))
+        return fail_all(todo, FailureReason.CORRUPT_SOURCE, str(error))
     for item, samples, (start, stop) in zip(pending, audio, spans, strict=True):
         if not has_audio:
             item.notes.append("source has no audio: clip written without an audio track")
@@ -142,7 +104,7 @@ def _cut_all(job: SourceJob, todo: list[tuple[Segment, Path]]) -> list[SegmentRe
             item.notes.append(f"audio ends early: {missing} samples of silence appended")
             samples = np.concatenate([samples, np.zeros(missing, dtype=np.int16)])
         item.audio = samples
-    results.extend(_decode_and_write(source, pending))
+    results.extend(cut_clips(source, pending))
     return results
 
 
@@ -153,94 +115,22 @@ def _audio_span(segment: Segment) -> tuple[int, int]:
 
 def _plan(
     job: SourceJob, todo: list[tuple[Segment, Path]], info: media.VideoInfo
-) -> tuple[list[_Pending], list[SegmentResult]]:
-    pending: list[_Pending] = []
+) -> tuple[list[PendingClip], list[SegmentResult]]:
+    pending: list[PendingClip] = []
     failed: list[SegmentResult] = []
     for segment, dest in todo:
         if segment.num_frames == 0 or np.any(np.diff(segment.frames) <= 0):
             message = f"{segment.where()}: frames must be a non-empty increasing run"
-            failed.append(_failed(segment, dest, FailureReason.INVALID, message))
+            failed.extend(fail_all([(segment, dest)], FailureReason.INVALID, message))
             continue
         try:
             windows = crop_windows(segment, job.settings, info.width, info.height)
         except (InvalidInputError, ValueError) as error:
             message = str(error) if segment.where() in str(error) else f"{segment.where()}: {error}"
-            failed.append(_failed(segment, dest, FailureReason.INVALID, message))
+            failed.extend(fail_all([(segment, dest)], FailureReason.INVALID, message))
             continue
-        pending.append(_Pending(segment, dest, windows, None, job.settings.size_for(segment)))
+        pending.append(PendingClip(segment, dest, windows, None, job.settings.size_for(segment)))
     return pending, failed
-
-
-def _cut(item: media.TimelineFrame, window: np.ndarray) -> np.ndarray:
-    x1, y1, x2, y2 = (int(v) for v in window)
-    if x1 >= 0 and y1 >= 0 and x2 <= item.width and y2 <= item.height:
-        return item.crop_bgr(x1, y1, x2, y2)  # converts only the window's pixels
-    return crop.cut_window(item.to_bgr(), (x1, y1, x2, y2))  # centred mode: grey 110 outside
-
-
-def _open_due(
-    by_first: list[_Pending], next_opening: int, index: int, active: list[_Pending]
-) -> int:
-    # Open a streaming writer for every segment starting at or before timeline frame ``index``.
-    while next_opening < len(by_first) and by_first[next_opening].segment.first_frame <= index:
-        entry = by_first[next_opening]
-        entry.writer = media.ClipWriter(entry.dest, entry.size, entry.audio, threads=1)
-        active.append(entry)
-        next_opening += 1
-    return next_opening
-
-
-def _decode_and_write(source: Path, pending: list[_Pending]) -> list[SegmentResult]:
-    if not pending:
-        return []
-    results: list[SegmentResult] = []
-    start = min(p.segment.first_frame for p in pending)
-    stop = max(p.segment.last_frame for p in pending) + 1
-    by_first = sorted(pending, key=lambda p: p.segment.first_frame)
-    active: list[_Pending] = []
-    next_opening, last_index = 0, -1
-    try:
-        for item in media.iter_timeline(source, start, stop):
-            last_index = item.index
-            next_opening = _open_due(by_first, next_opening, item.index, active)
-            for entry in list(active):
-                assert entry.writer is not None
-                frames = entry.segment.frames
-                if entry.row < frames.shape[0] and frames[entry.row] == item.index:
-                    entry.writer.add_frame(_cut(item, entry.windows[entry.row]))
-                    entry.row += 1
-                if entry.row == frames.shape[0]:
-                    entry.writer.commit()
-                    active.remove(entry)
-                    written = _result(entry.segment, SegmentStatus.WRITTEN, entry.dest)
-                    written.notes.extend(entry.notes)
-                    results.append(written)
-    except DecodeError as error:
-        _discard(active)
-        done = {r.key for r in results}
-        left = [(p.segment, p.dest) for p in pending if p.segment.key not in done]
-        return results + _fail_all(left, FailureReason.CORRUPT_SOURCE, str(error))
-    except BaseException:
-        _discard(active)
-        raise
-    _discard(active)
-    done = {r.key for r in results}
-    ends = f"ends at frame {last_index}" if last_index >= 0 else f"ends before frame {start}"
-    for p in pending:
-        if p.segment.key not in done:
-            first, last = p.segment.first_frame, p.segment.last_frame
-            message = (
-                f"{p.segment.where()}: needs frames {first}..{last} but {source.name} {ends} "
-                "on the 25 fps timeline"
-            )
-            results.append(_failed(p.segment, p.dest, FailureReason.PAST_END, message))
-    return results
-
-
-def _discard(active: list[_Pending]) -> None:
-    for entry in active:
-        if entry.writer is not None:
-            entry.writer.discard()
 
 
 def group_by_source(

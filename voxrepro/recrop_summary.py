@@ -5,7 +5,10 @@ from __future__ import annotations
 import enum
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+from voxrepro.segment import Segment
 
 
 class SegmentStatus(enum.StrEnum):
@@ -19,6 +22,7 @@ class FailureReason(enum.StrEnum):
     CORRUPT_SOURCE = "corrupt_source"  # the source cannot be opened or decoded
     PAST_END = "past_end"  # the segment needs frames beyond the end of the video
     INVALID = "invalid_segment"  # unsafe id, bad frames or a box that gives no window
+    WRITE_FAILED = "write_failed"  # the clip could not be encoded or written
     INTERNAL = "internal_error"  # unexpected exception (logged with its traceback)
 
 
@@ -109,3 +113,29 @@ class RecropSummary:
             "failures": self.failures,
             "notes": self.notes,
         }
+
+
+def make_result(
+    segment: Segment,
+    status: SegmentStatus,
+    dest: Path | None = None,
+    reason: FailureReason | None = None,
+    message: str | None = None,
+) -> SegmentResult:
+    """A result record for ``segment`` (``message`` should name the file or id)."""
+    return SegmentResult(
+        key=segment.key,
+        where=segment.where(),
+        status=status,
+        dest=str(dest) if dest else None,
+        reason=reason,
+        message=message,
+        frames=segment.num_frames,
+    )
+
+
+def fail_all(
+    todo: list[tuple[Segment, Path | None]], reason: FailureReason, message: str
+) -> list[SegmentResult]:
+    """The same failure for every ``(segment, destination)`` pair."""
+    return [make_result(s, SegmentStatus.FAILED, d, reason, message) for s, d in todo]

@@ -1,0 +1,106 @@
+"""Decoding a video once onto the 25 fps timeline (frame k = k-th frame of ``ffmpeg -r 25``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from fractions import Fraction
+from typing import Any
+
+import av
+
+from voxrepro.errors import DecodeError
+from voxrepro.media.frames import BgrImage, TimelineFrame
+from voxrepro.media.probe import MICROSECONDS, open_container, reason_of, start_offset_us
+from voxrepro.timeline import CfrSelector, rescale_near_inf
+from voxrepro.types import TIMELINE_FPS, Pathlike
+
+
+def iter_timeline(
+    path: Pathlike, start: int = 0, stop: int | None = None, threads: bool = True
+) -> Iterator[TimelineFrame]:
+    """Decode ``path`` once and yield its 25 fps timeline frames ``start <= k < stop`` in order.
+
+    Frames before ``start`` are decoded (the timeline depends on them) but not converted;
+    decoding stops as soon as ``stop`` is reached.
+
+    Args:
+        path: source video.
+        start: first 25 fps frame index to yield.
+        stop: index to stop before (None: to the end of the video).
+        threads: use FFmpeg's frame/slice threading for decoding.
+
+    Raises:
+        DecodeError: the file cannot be opened or decoding fails.
+    """
+    if stop is not None and stop <= start:
+        return
+    with open_container(path) as container:
+        if not container.streams.video:
+            raise DecodeError(f"{path}: no video stream")
+        stream = container.streams.video[0]
+        if threads:
+            stream.thread_type = "AUTO"
+        time_base = Fraction(stream.time_base)
+        offset = rescale_near_inf(start_offset_us(container), MICROSECONDS, time_base)
+        rate = stream.average_rate or stream.guessed_rate or Fraction(TIMELINE_FPS)
+        default_duration = max(1, round(1 / (Fraction(rate) * time_base)))
+        selector = CfrSelector()
+        previous: Any = None
+        previous_item: TimelineFrame | None = None
+        next_pts: int | None = None
+        decoded = _decode_checked(container, stream, path)
+        for frame in decoded:
+            pts = frame.pts if frame.pts is not None else next_pts
+            if pts is None:
+                pts = offset
+            duration = int(frame.duration or 0) or default_duration
+            next_pts = pts + duration
+            repeat_previous, repeat_current = selector.push(pts - offset, duration, time_base)
+            first_index = selector.next_index - repeat_previous - repeat_current
+            copies = [previous if previous is not None else frame] * repeat_previous
+            copies += [frame] * repeat_current
+            for offset_index, source in enumerate(copies):
+                index = first_index + offset_index
+                if stop is not None and index >= stop:
+                    return
+                if index >= start:
+                    previous_item = TimelineFrame(index, source, previous_item)
+                    yield previous_item
+            previous = frame
+        if previous is not None:
+            first_index = selector.next_index
+            for index in range(first_index, first_index + selector.flush()):
+                if index >= start and (stop is None or index < stop):
+                    previous_item = TimelineFrame(index, previous, previous_item)
+                    yield previous_item
+
+
+def _decode_checked(container: Any, stream: Any, path: Pathlike) -> Iterator[Any]:
+    # Wrap PyAV's generator so that a decoding failure surfaces as one DecodeError line.
+    iterator = container.decode(stream)
+    count = 0
+    while True:
+        try:
+            frame = next(iterator)
+        except StopIteration:
+            return
+        except (av.FFmpegError, OSError, ValueError) as error:
+            message = f"{path}: decoding failed after {count} frames ({reason_of(error)})"
+            raise DecodeError(message) from error
+        count += 1
+        yield frame
+
+
+def iter_timeline_frames(
+    path: Pathlike, start: int = 0, stop: int | None = None
+) -> Iterator[tuple[int, BgrImage]]:
+    """Yield ``(k, frame)`` for 25 fps timeline frames ``start <= k < stop``, decoding once.
+
+    ``frame`` is an HxWx3 uint8 BGR array. Stop iterating (or pass ``stop``) to end early; the
+    file is closed when the generator is. Duplicated timeline frames share one array.
+
+    Raises:
+        DecodeError: the file cannot be opened or decoding fails (one line, naming the file).
+    """
+    for item in iter_timeline(path, start, stop):
+        yield item.index, item.to_bgr()
