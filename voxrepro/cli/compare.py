@@ -106,8 +106,11 @@ def _run(
         clip_summary=clip_summary,
         problems=[str(p) for p in problems],
     )
-    with console.status("writing reports", spinner="dots") if show else _nothing():
-        written = write_reports(report, out, formats)
+    try:
+        with console.status("writing reports", spinner="dots") if show else _nothing():
+            written = write_reports(report, out, formats)
+    except OSError as error:
+        raise InvalidInputError(f"--out {out}: cannot write reports ({error})") from error
     return report, written
 
 
