@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 from rich.markup import escape
@@ -12,14 +13,18 @@ from rich.markup import escape
 from voxrepro.cli.app import app, console
 from voxrepro.errors import VoxreproError
 
-# Command modules register themselves on import (one line per command module).
-from voxrepro.cli import info as _info  # noqa: E402,F401
-from voxrepro.cli import pipeline as _pipeline  # noqa: E402,F401
-from voxrepro.cli import recrop as _recrop  # noqa: E402,F401
-from voxrepro.cli import compare as _compare  # noqa: E402,F401
-from voxrepro.cli import inspect as _inspect  # noqa: E402,F401
-from voxrepro.cli import download as _download  # noqa: E402,F401
-from voxrepro.cli import weights as _weights  # noqa: E402,F401
+#: Command modules, in the order ``--help`` lists them; each registers itself on ``app``.
+COMMAND_MODULES = (
+    "inspect",
+    "download",
+    "recrop",
+    "pipeline",
+    "compare",
+    "weights",
+    "info",
+)
+for _name in COMMAND_MODULES:
+    importlib.import_module(f"voxrepro.cli.{_name}")
 
 
 def main() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -11,8 +11,10 @@ from rich.table import Table
 
 from voxrepro.cli.app import app, console, stdout_console
 from voxrepro.cli.common import JsonOpt, QuietOpt, print_json, progress_bar
-from voxrepro.pipeline import Mode, PipelineSettings, RunSummary, collect_videos, run_pipeline
-from voxrepro.pipeline.run import RUN_FILE, build_run_record
+from voxrepro.pipeline.settings import Mode, PipelineSettings
+
+if TYPE_CHECKING:
+    from voxrepro.pipeline.run import RunSummary
 
 
 def _render(summary: RunSummary, settings: PipelineSettings) -> None:
@@ -39,7 +41,7 @@ def _render(summary: RunSummary, settings: PipelineSettings) -> None:
             "ASD Conf written as 0.000"
         )
     stdout_console.print(
-        f"metafiles: {summary.out_root / 'txt'}  run record: {summary.out_root / RUN_FILE}"
+        f"metafiles: {summary.out_root / 'txt'}  run record: {summary.out_root / 'run.json'}"
     )
 
 
@@ -85,6 +87,9 @@ def pipeline_cmd(
         identity=identity,
         fp16=fp16,
     )
+    # Heavy imports (torch, detectors) only when the command runs.
+    from voxrepro.pipeline.run import build_run_record, collect_videos, run_pipeline
+
     total = len(collect_videos(inputs))
     with progress_bar("videos", total, enabled=not (quiet or json_out)) as advance:
         summary = run_pipeline(
