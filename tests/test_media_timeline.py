@@ -139,3 +139,77 @@ def test_rescale_rounds_halves_away_from_zero() -> None:
     assert rescale_near_inf(-1, Fraction(1, 2), Fraction(1)) == -1
     assert rescale_near_inf(3, Fraction(1, 4), Fraction(1)) == 1
     assert rescale_near_inf(1001, Fraction(1, 30000), Fraction(1, 1_000_000)) == 33367
+
+
+# --- sparse decoding: only the keyframe intervals holding wanted frames -------------------------
+
+
+@pytest.fixture(scope="module")
+def long_gop_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("sparse") / "gop30.mp4"
+    return synth.write_synthetic_video(
+        path, num_frames=300, fps="30000/1001", width=WIDTH, height=HEIGHT, region=REGION, gop=30
+    )
+
+
+def _decoded_frame_counter(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    from voxrepro.media import sparse
+
+    counter = [0]
+    original = sparse._decode
+
+    def counting(container, stream):  # type: ignore[no-untyped-def]
+        for frame in original(container, stream):
+            counter[0] += 1
+            yield frame
+
+    monkeypatch.setattr(sparse, "_decode", counting)
+    return counter
+
+
+def test_sparse_decoding_yields_exactly_the_wanted_frames_and_skips_the_rest(
+    long_gop_source: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reference = {item.index: item.to_grey().copy() for item in media.iter_timeline(long_gop_source)}
+    wanted = [3, 4, 5, 120, 121, 240, len(reference) - 1, len(reference) + 7]
+    counter = _decoded_frame_counter(monkeypatch)
+    timeline = media.iter_timeline(long_gop_source, wanted=wanted)
+    got = {item.index: item.to_grey() for item in timeline}
+    assert sorted(got) == [k for k in wanted if k < len(reference)]
+    for index, luma in got.items():
+        assert np.array_equal(luma, reference[index]), index
+    # 4 runs of at most one 30-frame keyframe interval each, not the 300 source frames.
+    assert 0 < counter[0] <= 4 * 31
+
+
+@pytest.mark.parametrize(("fps", "video_start", "audio_start", "suffix"), SOURCES[5:])
+def test_sparse_equals_sequential_with_start_offsets(
+    tmp_path: Path, fps: int | str, video_start: float, audio_start: float, suffix: str
+) -> None:
+    source = synth.write_synthetic_video(
+        tmp_path / f"s{suffix}", num_frames=120, fps=Fraction(fps), width=WIDTH, height=HEIGHT,
+        region=REGION, video_start=video_start, audio_start=audio_start, gop=12,
+    )
+    full = [(k, synth.read_barcode(f, REGION)) for k, f in media.iter_timeline_frames(source)]
+    wanted = [*range(0, len(full), 7), len(full) - 1]
+    timeline = media.iter_timeline(source, wanted=wanted)
+    sparse = [(i.index, synth.read_barcode(i.to_bgr(), REGION)) for i in timeline]
+    assert sparse == [full[k] for k in sorted(set(wanted))]
+    assert media.timeline_length(source) == len(full)
+
+
+def test_sparse_falls_back_to_decoding_everything_on_plan_mismatch(
+    long_gop_source: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from voxrepro.media import decode, sparse
+
+    def refuse(container, stream):  # type: ignore[no-untyped-def]
+        raise sparse.PlanMismatch("test")
+
+    monkeypatch.setattr(decode, "plan_timeline", refuse)
+    wanted = [10, 200, 201]
+    timeline = media.iter_timeline(long_gop_source, wanted=wanted)
+    got = [(i.index, synth.read_barcode(i.to_bgr(), REGION)) for i in timeline]
+    frames = media.iter_timeline_frames(long_gop_source)
+    full = {k: synth.read_barcode(f, REGION) for k, f in frames}
+    assert got == [(k, full[k]) for k in wanted]

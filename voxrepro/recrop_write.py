@@ -88,16 +88,16 @@ def cut_clips(source: Path, pending: list[PendingClip]) -> list[SegmentResult]:
     if not pending:
         return []
     start = min(p.segment.first_frame for p in pending)
-    stop = max(p.segment.last_frame for p in pending) + 1
+    wanted = np.unique(np.concatenate([p.segment.frames for p in pending]))
     by_first = sorted(pending, key=lambda p: p.segment.first_frame)
     active: list[PendingClip] = []
     committed: list[PendingClip] = []
     encoder = BackgroundEncoder()
-    next_opening, last_index = 0, -1
+    next_opening = 0
     failure: tuple[FailureReason, str] | None = None
     try:
-        for item in media.iter_timeline(source, start, stop):
-            last_index = item.index
+        # Only the frames some clip needs are decoded (keyframe intervals in between skipped).
+        for item in media.iter_timeline(source, start, wanted=wanted):
             while (
                 next_opening < len(by_first)
                 and by_first[next_opening].segment.first_frame <= item.index
@@ -125,7 +125,7 @@ def cut_clips(source: Path, pending: list[PendingClip]) -> list[SegmentResult]:
             for entry in active + committed:
                 if entry.writer is not None and not entry.writer.closed:
                     entry.writer.discard()
-    return _results(source, pending, last_index, start, failure)
+    return _results(source, pending, failure)
 
 
 def _feed(entry: PendingClip, item: media.TimelineFrame, encoder: BackgroundEncoder) -> None:
@@ -143,14 +143,10 @@ def _commit(entry: PendingClip) -> None:
 
 
 def _results(
-    source: Path,
-    pending: list[PendingClip],
-    last_index: int,
-    start: int,
-    failure: tuple[FailureReason, str] | None,
+    source: Path, pending: list[PendingClip], failure: tuple[FailureReason, str] | None
 ) -> list[SegmentResult]:
-    ends = f"ends at frame {last_index}" if last_index >= 0 else f"ends before frame {start}"
     results = []
+    ends = ""
     for entry in pending:
         segment = entry.segment
         if entry.writer is not None and entry.writer.committed:
@@ -161,6 +157,11 @@ def _results(
             reason, message = failure
             results.append(make_result(segment, SegmentStatus.FAILED, entry.dest, reason, message))
         else:
+            if not ends:  # only when a clip ran past the end: costs one packet scan
+                try:
+                    ends = f"ends at frame {media.timeline_length(source) - 1}"
+                except DecodeError:
+                    ends = "ends earlier"
             message = (
                 f"{segment.where()}: needs frames {segment.first_frame}..{segment.last_frame} "
                 f"but {source.name} {ends} on the 25 fps timeline"

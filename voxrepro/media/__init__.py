@@ -23,7 +23,7 @@ Every PyAV failure becomes a one-line :class:`voxrepro.errors.DecodeError` namin
 from __future__ import annotations
 
 from voxrepro.media.audio import AudioArray, iter_audio_chunks, read_audio, read_audio_spans
-from voxrepro.media.decode import iter_timeline, iter_timeline_frames
+from voxrepro.media.decode import iter_timeline, iter_timeline_frames, timeline_length
 from voxrepro.media.frames import BgrImage, TimelineFrame
 from voxrepro.media.probe import VideoInfo, open_container, probe_video
 from voxrepro.media.write import (
@@ -58,5 +58,6 @@ __all__ = [
     "read_audio",
     "read_audio_spans",
     "resize_square",
+    "timeline_length",
     "write_clip",
 ]

@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from fractions import Fraction
 from typing import Any
 
 import av
+import numpy as np
+import numpy.typing as npt
 
 from voxrepro.errors import DecodeError
 from voxrepro.media.frames import BgrImage, TimelineFrame
 from voxrepro.media.probe import MICROSECONDS, open_container, reason_of, start_offset_us
+from voxrepro.media.sparse import PlanMismatch, iter_wanted, plan_timeline
 from voxrepro.timeline import CfrSelector, rescale_near_inf
 from voxrepro.types import TIMELINE_FPS, Pathlike
 
+log = logging.getLogger("voxrepro")
+
 
 def iter_timeline(
-    path: Pathlike, start: int = 0, stop: int | None = None, threads: bool = True
+    path: Pathlike,
+    start: int = 0,
+    stop: int | None = None,
+    threads: bool = True,
+    wanted: npt.ArrayLike | None = None,
 ) -> Iterator[TimelineFrame]:
     """Decode ``path`` once and yield its 25 fps timeline frames ``start <= k < stop`` in order.
 
@@ -28,12 +38,65 @@ def iter_timeline(
         start: first 25 fps frame index to yield.
         stop: index to stop before (None: to the end of the video).
         threads: use FFmpeg's frame/slice threading for decoding.
+        wanted: if given, yield only these timeline indices (any order, duplicates ignored) and
+            skip decoding the keyframe intervals that hold none of them
+            (:mod:`voxrepro.media.sparse`); indices past the end are simply not yielded.
 
     Raises:
         DecodeError: the file cannot be opened or decoding fails.
     """
     if stop is not None and stop <= start:
         return
+    if wanted is None:
+        yield from _iter_sequential(path, start, stop, threads)
+        return
+    chosen = np.unique(np.asarray(wanted, dtype=np.int64).reshape(-1))
+    chosen = chosen[(chosen >= start) & ((chosen < stop) if stop is not None else True)]
+    if chosen.size == 0:
+        return
+    last = -1
+    with open_container(path) as container:
+        if not container.streams.video:
+            raise DecodeError(f"{path}: no video stream")
+        stream = container.streams.video[0]
+        if threads:
+            stream.thread_type = "AUTO"
+        try:
+            plan = plan_timeline(container, stream)
+            for item in iter_wanted(container, stream, plan, chosen[chosen < plan.length]):
+                last = item.index
+                yield item
+            return
+        except PlanMismatch as why:
+            log.debug("%s: decoding every frame (%s)", path, why)
+    remaining = set(chosen[chosen > last].tolist())
+    if remaining:
+        first = min(remaining)
+        for item in _iter_sequential(path, first, int(chosen[-1]) + 1, threads):
+            if item.index in remaining:
+                yield item
+
+
+def timeline_length(path: Pathlike) -> int:
+    """Exact number of frames on the 25 fps timeline (from packet timestamps when possible).
+
+    Raises:
+        DecodeError: the file cannot be opened or decoded.
+    """
+    with open_container(path) as container:
+        if not container.streams.video:
+            raise DecodeError(f"{path}: no video stream")
+        try:
+            return plan_timeline(container, container.streams.video[0]).length
+        except PlanMismatch:
+            pass
+    return sum(1 for _ in _iter_sequential(path, 0, None, True))
+
+
+def _iter_sequential(
+    path: Pathlike, start: int, stop: int | None, threads: bool
+) -> Iterator[TimelineFrame]:
+    # Every frame is decoded and pushed through the CFR selector: the reference path.
     with open_container(path) as container:
         if not container.streams.video:
             raise DecodeError(f"{path}: no video stream")
