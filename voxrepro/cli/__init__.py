@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "pipeline",
     "compare",
     "weights",
+    "demo",
     "info",
 )
 for _name in COMMAND_MODULES:
