@@ -19,7 +19,7 @@ class TimelineFrame:
         width, height: frame size in pixels.
     """
 
-    __slots__ = ("_bgr", "_frame", "_yuv", "height", "index", "width")
+    __slots__ = ("_bgr", "_frame", "_planes", "height", "index", "width")
 
     def __init__(self, index: int, frame: Any, cache: TimelineFrame | None = None) -> None:
         self.index = index
@@ -29,29 +29,41 @@ class TimelineFrame:
         # Duplicated frames share the previous conversion.
         same = cache is not None and cache._frame is frame
         self._bgr: BgrImage | None = cache._bgr if same and cache else None
-        self._yuv: npt.NDArray[np.uint8] | None = cache._yuv if same and cache else None
+        self._planes: Planes | None = cache._planes if same and cache else None
 
-    def _fast_yuv(self) -> npt.NDArray[np.uint8] | None:
+    def _yuv_planes(self) -> Planes | None:
+        """Zero-copy views of Y, U, V for 8-bit limited-range yuv420p with even sides."""
         frame = self._frame
-        if frame.format.name != "yuv420p" or frame.color_range == 2:  # 2 = full (JPEG) range
-            return None
-        if self._yuv is None:
-            self._yuv = frame.to_ndarray(format="yuv420p")
-        return self._yuv
+        if self._planes is None:
+            if (
+                frame.format.name != "yuv420p"
+                or frame.color_range == 2  # full (JPEG) range: OpenCV's I420 maths would be off
+                or self.width % 2
+                or self.height % 2
+            ):
+                return None
+            views = []
+            for plane in frame.planes:
+                rows = np.frombuffer(plane, dtype=np.uint8)[: plane.line_size * plane.height]
+                views.append(rows.reshape(plane.height, plane.line_size)[:, : plane.width])
+            self._planes = (views[0], views[1], views[2])
+        return self._planes
 
     def to_grey(self) -> npt.NDArray[np.uint8]:
-        """The luma plane Y (HxW uint8, unconverted) for yuv420p frames, else grey from BGR."""
-        if self._frame.format.name in ("yuv420p", "yuvj420p"):
-            yuv = self._yuv if self._yuv is not None else self._frame.to_ndarray(format="yuv420p")
-            return yuv[: self.height]
+        """The luma plane Y (HxW uint8 copy, unconverted) for yuv420p, else grey from BGR."""
+        frame = self._frame
+        if frame.format.name in ("yuv420p", "yuvj420p"):
+            plane = frame.planes[0]
+            rows = np.frombuffer(plane, dtype=np.uint8)[: plane.line_size * plane.height]
+            return rows.reshape(plane.height, plane.line_size)[:, : plane.width].copy()
         return cv2.cvtColor(self.to_bgr(), cv2.COLOR_BGR2GRAY)
 
     def to_bgr(self) -> BgrImage:
         """The whole frame as an HxWx3 uint8 BGR array (cached; do not modify it)."""
         if self._bgr is None:
-            yuv = self._fast_yuv()
-            if yuv is not None and self.width % 2 == 0 and self.height % 2 == 0:
-                self._bgr = cv2.cvtColor(yuv, cv2.COLOR_YUV2BGR_I420)
+            planes = self._yuv_planes()
+            if planes is not None:
+                self._bgr = cv2.cvtColor(_pack_i420(*planes), cv2.COLOR_YUV2BGR_I420)
             else:
                 self._bgr = self._frame.to_ndarray(format="bgr24")
         return self._bgr
@@ -62,37 +74,49 @@ class TimelineFrame:
         Converts only the window (rounded out to even coordinates for the 2x2 chroma blocks),
         which gives exactly the pixels of ``to_bgr()[y1:y2, x1:x2]`` at a fraction of the cost.
         """
-        if not (0 <= x1 < x2 <= self.width and 0 <= y1 < y2 <= self.height):
-            raise ValueError(f"window {(x1, y1, x2, y2)} not inside {self.width}x{self.height}")
-        yuv = None if self._bgr is not None else self._fast_yuv()
-        if yuv is None or self.width % 2 or self.height % 2:
+        _check_inside(x1, y1, x2, y2, self.width, self.height)
+        planes = None if self._bgr is not None else self._yuv_planes()
+        if planes is None:
             return self.to_bgr()[y1:y2, x1:x2]
         ex1, ey1 = x1 & ~1, y1 & ~1
-        ex2, ey2 = min(x2 + (x2 & 1), self.width), min(y2 + (y2 & 1), self.height)
-        h, w = self.height, self.width
-        cw, ch = ex2 - ex1, ey2 - ey1
-        luma = yuv[ey1:ey2, ex1:ex2]
-        chroma = yuv[h:].reshape(2, h // 2, w // 2)[:, ey1 // 2 : ey2 // 2, ex1 // 2 : ex2 // 2]
-        packed = np.empty((ch * 3 // 2, cw), dtype=np.uint8)
-        packed[:ch] = luma
-        packed[ch:].reshape(2, ch // 2, cw // 2)[:] = chroma
+        ex2, ey2 = x2 + (x2 & 1), y2 + (y2 & 1)  # even sides: never past the (even) frame size
+        luma, u, v = planes
+        cy, cx = slice(ey1 // 2, ey2 // 2), slice(ex1 // 2, ex2 // 2)
+        packed = _pack_i420(luma[ey1:ey2, ex1:ex2], u[cy, cx], v[cy, cx])
         bgr = cv2.cvtColor(packed, cv2.COLOR_YUV2BGR_I420)
         return bgr[y1 - ey1 : y2 - ey1, x1 - ex1 : x2 - ex1]
 
-    def crop_planes(
-        self, x1: int, y1: int, x2: int, y2: int
-    ) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint8], npt.NDArray[np.uint8]] | None:
+    def crop_planes(self, x1: int, y1: int, x2: int, y2: int) -> Planes | None:
         """Unconverted Y, U, V of a window inside the frame, or None for non-yuv420p frames.
 
         Y is exactly ``[y1:y2, x1:x2]``; U and V cover it at half resolution (rounded out to
-        whole chroma samples, so an odd edge moves the chroma by at most half a pixel).
+        whole chroma samples, so an odd edge moves the chroma by at most half a pixel). The
+        arrays are views into the decoded frame: read them, do not keep them.
         """
-        if not (0 <= x1 < x2 <= self.width and 0 <= y1 < y2 <= self.height):
-            raise ValueError(f"window {(x1, y1, x2, y2)} not inside {self.width}x{self.height}")
-        yuv = self._fast_yuv()
-        if yuv is None or self.width % 2 or self.height % 2:
+        _check_inside(x1, y1, x2, y2, self.width, self.height)
+        planes = self._yuv_planes()
+        if planes is None:
             return None
-        h, w = self.height, self.width
-        chroma = yuv[h:].reshape(2, h // 2, w // 2)
-        cy1, cy2, cx1, cx2 = y1 // 2, (y2 + 1) // 2, x1 // 2, (x2 + 1) // 2
-        return yuv[y1:y2, x1:x2], chroma[0, cy1:cy2, cx1:cx2], chroma[1, cy1:cy2, cx1:cx2]
+        luma, u, v = planes
+        cy, cx = slice(y1 // 2, (y2 + 1) // 2), slice(x1 // 2, (x2 + 1) // 2)
+        return luma[y1:y2, x1:x2], u[cy, cx], v[cy, cx]
+
+
+Planes = tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint8], npt.NDArray[np.uint8]]
+
+
+def _check_inside(x1: int, y1: int, x2: int, y2: int, width: int, height: int) -> None:
+    if not (0 <= x1 < x2 <= width and 0 <= y1 < y2 <= height):
+        raise ValueError(f"window {(x1, y1, x2, y2)} not inside {width}x{height}")
+
+
+def _pack_i420(
+    luma: npt.NDArray[np.uint8], u: npt.NDArray[np.uint8], v: npt.NDArray[np.uint8]
+) -> npt.NDArray[np.uint8]:
+    """One contiguous I420 buffer (OpenCV's layout) from planes of even size."""
+    height, width = luma.shape
+    packed = np.empty((height * 3 // 2, width), dtype=np.uint8)
+    packed[:height] = luma
+    chroma = packed[height:].reshape(2, height // 2, width // 2)
+    chroma[0], chroma[1] = u, v
+    return packed
