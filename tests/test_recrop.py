@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from fractions import Fraction
 from pathlib import Path
 
@@ -245,3 +247,42 @@ def test_celebvhq_clips_use_their_own_rule_at_512(sources: Path, tmp_path: Path)
     probe = media.probe_video(clip)
     assert (probe.width, probe.height) == (512, 512)
     assert len(list(media.iter_timeline_frames(clip))) == 25  # [1.0, 2.0) s at 25 fps
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (["--metadata", "/nonexistent/txt"], "/nonexistent/txt: no such file or folder"),
+        (["--size", "223"], "--size must be even"),
+        (["--resolution", "640by360"], "WIDTHxHEIGHT"),
+    ],
+)
+def test_usage_errors_exit_2_with_one_line(
+    tmp_path: Path, extra: list[str], expected: str
+) -> None:
+    metadata = tmp_path / "txt"
+    list(write_vox2_tree([vox2_segment("id1", REF_30, "00001", 0, 4)], metadata))
+    args = {"--metadata": str(metadata), "--videos": str(tmp_path), "--out": str(tmp_path / "o")}
+    for key, value in zip(extra[::2], extra[1::2], strict=True):
+        args[key] = value
+    command = [sys.executable, "-m", "voxrepro", "recrop", *[x for kv in args.items() for x in kv]]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+def test_two_worker_processes_give_the_same_clips(sources: Path, tmp_path: Path) -> None:
+    segments = [
+        vox2_segment("id1", REF_30, "00001", 0, 20),
+        vox2_segment("id1", REF_2997, "00001", 10, 30),
+        vox2_segment("id2", REF_2997, "00002", 50, 60),
+    ]
+    summary = run_recrop(segments, RecropSettings(sources, tmp_path / "out"), workers=2)
+    assert summary.counts["written"] == 3 and summary.sources == 2
+    for segment in segments:
+        clip = clip_path(tmp_path / "out", segment)
+        got = [synth.read_barcode(frame) for _, frame in media.iter_timeline_frames(clip)]
+        timeline = barcode_timeline(sources / f"{segment.reference}.mp4")
+        assert got == [timeline[k] for k in segment.frames]

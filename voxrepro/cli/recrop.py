@@ -87,6 +87,8 @@ def recrop_cmd(
     written or skipped, 1 some failed (see OUT/recrop.json), 2 usage error.
     """
     box_resolution = parse_resolution(resolution)
+    if size is not None and size % 2:
+        raise fail(f"--size must be even (H.264 yuv420p), got {size}")
     if not videos.is_dir():
         raise fail(f"{escape(str(videos))}: no such folder of source videos")
     name = resolve_format(metadata, fmt)
