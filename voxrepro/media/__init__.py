@@ -23,6 +23,7 @@ Every PyAV failure becomes a one-line :class:`voxrepro.errors.DecodeError` namin
 from __future__ import annotations
 
 from voxrepro.media.audio import AudioArray, iter_audio_chunks, read_audio, read_audio_spans
+from voxrepro.media.clip import ClipWriter, resize_square, write_clip
 from voxrepro.media.decode import iter_timeline, iter_timeline_frames, timeline_length
 from voxrepro.media.frames import BgrImage, TimelineFrame
 from voxrepro.media.probe import VideoInfo, open_container, probe_video
@@ -32,10 +33,7 @@ from voxrepro.media.write import (
     CLIP_CRF,
     CLIP_PRESET,
     VIDEO_CODEC,
-    ClipWriter,
     VideoWriter,
-    resize_square,
-    write_clip,
 )
 
 __all__ = [
