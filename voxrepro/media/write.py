@@ -24,7 +24,6 @@ CLIP_PRESET = "veryfast"
 AUDIO_CODEC = "aac"
 #: FFmpeg's "fast" AAC coder: half the CPU of the default two-loop search; plenty for speech.
 AUDIO_OPTIONS = {"aac_coder": "fast"}
-#: Audio is handed to the encoder once per this many video frames (fewer, larger calls).
 VIDEO_CODEC = "libx264"
 
 
