@@ -6,6 +6,13 @@ how often each decoded frame appears on the 25 fps timeline (drops, duplicates, 
 the end), exactly as the ffmpeg command line does. Timestamps are taken relative to the file's
 start time (the earliest first timestamp over all streams), as ffmpeg does without ``-copyts``.
 
+Measured caveat (ffmpeg 9.0.2, imageio-ffmpeg's binary): the spec's stage 1 writes
+``video.avi`` *with its audio track*, which delays the AVI's second video timestamp by one tick;
+the JPEG dump then repeats a frame, so UP's frame ``k`` shows this timeline's frame ``k - 1``
+(``k - 2`` on the 25 fps HDTF clip) from the third frame on. Without the audio track (``-an``)
+the AVI path equals this timeline exactly. Frame ``k`` here is the time ``k / 25`` s, which is
+how the STELA and FOMM re-croppers read the published FRAME numbers (spec §10.2).
+
 **Audio timeline.** 16 kHz mono int16 (``av.AudioResampler(format="s16", layout="mono",
 rate=16000)`` with a final flush). Sample ``s`` belongs to time ``s / 16000`` on the same origin
 as the video, so frame ``k`` covers samples ``[640 k, 640 (k + 1))``. Like the spec's
@@ -18,6 +25,10 @@ BT.601 I420 conversion, which is also what the spec's JPEG-dump pipeline ends up
 pixel formats go through swscale. Windows can be converted without converting the whole frame.
 
 Every PyAV failure becomes a one-line :class:`voxrepro.errors.DecodeError` naming the file.
+
+Modules: ``probe`` (open, stream parameters), ``decode`` (timeline iteration), ``sparse`` (decode
+only keyframe intervals holding wanted frames), ``frames`` (lazy conversion of one frame),
+``audio``, ``write`` (``VideoWriter``) and ``clip`` (atomic square clips).
 """
 
 from __future__ import annotations
