@@ -69,8 +69,10 @@ def content_value(previous_hsv: npt.NDArray[np.uint8], current_hsv: npt.NDArray[
         The score compared with the threshold (0 = identical frames).
     """
     num_pixels = float(current_hsv.shape[0] * current_hsv.shape[1])
-    diff = np.abs(current_hsv.astype(np.int32) - previous_hsv.astype(np.int32))
-    per_channel = diff.sum(axis=(0, 1), dtype=np.int64)
+    # |a - b| of uint8 is exact in uint8; OpenCV's per-channel sums are exact integers in a
+    # double (below 2**53), and 20x faster than numpy's int32 round trip on a 256x144 frame.
+    diff = cv2.absdiff(np.ascontiguousarray(current_hsv), np.ascontiguousarray(previous_hsv))
+    per_channel = cv2.sumElems(diff)[:3]
     # Same summation order as v0.5.1 (sum(list) starts at 0), so ties at the threshold agree.
     total = 0.0
     for channel_sum in per_channel:
