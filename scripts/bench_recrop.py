@@ -51,6 +51,7 @@ SEGMENTS, SEED = 20, 20261125
 SIZE = 224
 VOXREPRO, INPUT_SEEK, OUTPUT_SEEK = "voxrepro", "ffmpeg_input_seek", "ffmpeg_output_seek"
 METHODS = (VOXREPRO, INPUT_SEEK, OUTPUT_SEEK)
+TARGET = 3.0  # the speed-up asked for in the task
 
 
 def textured_frames(count: int, seed: int = 0) -> Iterator[np.ndarray]:
@@ -71,6 +72,7 @@ def textured_frames(count: int, seed: int = 0) -> Iterator[np.ndarray]:
 
 
 def make_source(work: Path, seconds: int) -> Path:
+    """The cached source, generated when missing (the marker says it was finished)."""
     path = work / f"{REFERENCE}.mp4"
     marker = work / f"{REFERENCE}.{seconds}s.done"
     if path.is_file() and marker.is_file():
@@ -172,8 +174,9 @@ def main() -> None:
     videos = args.work / "videos"
     videos.mkdir(exist_ok=True)
     started = time.perf_counter()
+    cached = (videos / f"{REFERENCE}.{args.seconds}s.done").is_file()
     source = make_source(videos, args.seconds)
-    generate_s = time.perf_counter() - started
+    generate_s = None if cached else round(time.perf_counter() - started, 1)
     info = media.probe_video(source)
     timeline = sum(1 for _ in media.iter_timeline(source))
     segments = make_segments(timeline)
@@ -234,7 +237,7 @@ def main() -> None:
             "codec": f"{info.video_codec} crf 23 veryfast, keyframe every {GOP} frames; aac",
             "bytes": source.stat().st_size,
             "frames_25fps": timeline,
-            "generation_seconds": round(generate_s, 1),
+            "generation_seconds": generate_s,  # None: reused from an earlier run
         },
         "segments": {
             "count": len(segments),
@@ -252,6 +255,13 @@ def main() -> None:
         },
         "results": results,
         "speedup": speedups,
+        "target": {
+            "speedup": TARGET,
+            "met": {name: ratio["wall"] >= TARGET for name, ratio in speedups.items()},
+            "why_not_vs_input_seek": "both ways run the same encoder on the same 2,330 frames; "
+            "input seeking also decodes only the segments plus half a keyframe interval each, "
+            "so decoding once saves only the overlap, the keyframe lead-ins and 20 process starts",
+        },
         "load_average_at_end": round(os.getloadavg()[0], 2),
     }
     args.report.parent.mkdir(parents=True, exist_ok=True)
