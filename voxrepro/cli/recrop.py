@@ -102,12 +102,13 @@ def recrop_cmd(
         "videos": str(videos),
         "out": str(out),
         "format": name,
-        "mode": mode.value,
+        "mode": "celebvhq (the dataset's own rule)" if name == "celebvhq" else mode.value,
         "size": size or ("512 (celebvhq)" if name == "celebvhq" else 224),
         "workers": workers,
         "box_assumption": describe_box_assumption(box_resolution),
         "audio": "16 kHz mono AAC, [first/25, (last+1)/25), not shifted by Offset",
-        "resize": "cv2 INTER_AREA when shrinking, INTER_LINEAR when enlarging",
+        "resize": "OpenCV bilinear (INTER_LINEAR), as UP and SEED",
+        "encode": "H.264 yuv420p libx264 veryfast crf 18, 25 fps",
     }
     show = not (quiet or json_out)
     with progress_bar("recrop", len(segments), enabled=show) as advance:
