@@ -14,6 +14,7 @@ from voxrepro.cli.app import app, stdout_console
 from voxrepro.cli.common import JsonOpt, QuietOpt, fail, print_json, progress_bar
 from voxrepro.cli.inspect import parse_resolution
 from voxrepro.formats import AUTO, FORMAT_NAMES, MAVCELEB, VOX1, read_segments, resolve_format
+from voxrepro.media import CLIP_CRF, CLIP_PRESET
 from voxrepro.recrop import SUMMARY_NAME, run_recrop
 from voxrepro.recrop_plan import CropMode, RecropSettings, describe_box_assumption
 from voxrepro.recrop_summary import RecropSummary
@@ -108,7 +109,7 @@ def recrop_cmd(
         "box_assumption": describe_box_assumption(box_resolution),
         "audio": "16 kHz mono AAC, [first/25, (last+1)/25), not shifted by Offset",
         "resize": "OpenCV bilinear (INTER_LINEAR), as UP and SEED",
-        "encode": "H.264 yuv420p libx264 veryfast crf 18, 25 fps",
+        "encode": f"H.264 yuv420p libx264 {CLIP_PRESET} crf {CLIP_CRF}, 25 fps",
     }
     show = not (quiet or json_out)
     with progress_bar("recrop", len(segments), enabled=show) as advance:
