@@ -171,7 +171,11 @@ def bench_stages(video: Path, boxes: np.ndarray, args: argparse.Namespace, weigh
     variants = [("s3fd_batched", False)] + ([("s3fd_batched_fp16", True)] if args.fp16 else [])
     for name, fp16 in variants:
         batched = S3FDDetector(
-            s3fd_path, device=device, batch_size=args.batch_size, fp16=fp16, threads=args.threads
+            s3fd_path,
+            device=device,
+            batch_size=args.batch_size,
+            fp16=fp16,
+            threads=args.stage_threads,
         )
         n = min(len(frames), args.detect_frames)
         batched.detect_batch(frames[: args.batch_size])  # warm-up
@@ -321,7 +325,8 @@ def main() -> None:
     parser.add_argument("--syncnet-frames", type=int, default=60)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--syncnet-batch-size", type=int, default=20)
-    parser.add_argument("--threads", type=int, default=2, help="CPU resize threads per detector")
+    parser.add_argument("--threads", type=int, default=2, help="resize threads per e2e worker")
+    parser.add_argument("--stage-threads", type=int, default=2, help="resize threads, S3FD stage")
     parser.add_argument("--videos", type=int, default=1)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--fp16", action="store_true")

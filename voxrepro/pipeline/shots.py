@@ -12,7 +12,9 @@ hold restarts at each shot's first frame so that boxes never leak across a cut.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,29 +53,53 @@ class Shot:
 
 
 class _DetectionQueue:
-    """Batches frames for the detector and writes results back into their shot's list."""
+    """Batches frames for the detector on a background thread, overlapping decoding.
+
+    One batch runs while the next fills (PyAV and OpenCV release the GIL, and a GPU forward
+    waits on the device), so decoding and detection proceed together. Results are written
+    back into their shot's list; ``flush`` waits for every batch handed over so far.
+    """
 
     def __init__(self, detector: Detector, batch_size: int, clock: StageClock) -> None:
         self._detector = detector
         self._batch_size = batch_size
         self._clock = clock
         self._pending: list[tuple[Shot, int, np.ndarray]] = []
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="voxrepro-detect")
+        self._running: Future[None] | None = None
         self.frames_detected = 0
 
     def add(self, shot: Shot, local_index: int, frame: np.ndarray) -> None:
         self._pending.append((shot, local_index, frame))
         if len(self._pending) >= self._batch_size:
-            self.flush()
+            self._submit()
 
-    def flush(self) -> None:
+    def _submit(self) -> None:
         if not self._pending:
             return
-        with self._clock("detect"):
-            results = self._detector.detect_batch([frame for _, _, frame in self._pending])
-        for (shot, local_index, _), boxes in zip(self._pending, results, strict=True):
+        batch, self._pending = self._pending, []
+        self._wait()  # at most one batch in flight: bounded memory, ordered results
+        self._running = self._worker.submit(self._detect, batch)
+
+    def _detect(self, batch: list[tuple[Shot, int, np.ndarray]]) -> None:
+        started = time.perf_counter()
+        results = self._detector.detect_batch([frame for _, _, frame in batch])
+        for (shot, local_index, _), boxes in zip(batch, results, strict=True):
             shot.detections[local_index] = boxes
-        self.frames_detected += len(self._pending)
-        self._pending = []
+        self._clock.add("detect", time.perf_counter() - started)
+        self.frames_detected += len(batch)
+
+    def _wait(self) -> None:
+        if self._running is not None:
+            self._running.result()  # re-raises a detector error in the caller's thread
+            self._running = None
+
+    def flush(self) -> None:
+        self._submit()
+        self._wait()
+
+    def close(self) -> None:
+        self._worker.shutdown(wait=True)
 
 
 def _fill_holds(shot: Shot) -> None:
@@ -106,6 +132,21 @@ def iter_shots(
     """
     cutter = SceneCutter()
     queue = _DetectionQueue(detector, batch_size, clock)
+    try:
+        yield from _shots(path, cutter, queue, detect_every, clock, shot_buffer_bytes, spill_dir)
+    finally:
+        queue.close()
+
+
+def _shots(
+    path: Pathlike,
+    cutter: SceneCutter,
+    queue: _DetectionQueue,
+    detect_every: int,
+    clock: StageClock,
+    shot_buffer_bytes: int,
+    spill_dir: Path | None,
+) -> Iterator[Shot]:
     shot: Shot | None = None
     timeline = iter_timeline(path)
     while True:
