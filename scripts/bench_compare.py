@@ -75,12 +75,19 @@ def make_official(rng: np.random.Generator, videos: int, segments: int) -> list[
         start = int(rng.integers(0, 500))
         for utt in range(1, count + 1):
             n = int(np.clip(rng.normal(195, 60), 76, 600))
-            out.append(make_segment(
-                identity, ref, f"{utt:05d}", np.arange(start, start + n),
-                _drifting_boxes(rng, n), offset=int(rng.integers(-3, 4)),
-                fv_conf=round(float(rng.uniform(10, 20)), 3),
-                asd_conf=round(float(rng.uniform(2, 8)), 3), dataset="vox2",
-            ))
+            out.append(
+                make_segment(
+                    identity,
+                    ref,
+                    f"{utt:05d}",
+                    np.arange(start, start + n),
+                    _drifting_boxes(rng, n),
+                    offset=int(rng.integers(-3, 4)),
+                    fv_conf=round(float(rng.uniform(10, 20)), 3),
+                    asd_conf=round(float(rng.uniform(2, 8)), 3),
+                    dataset="vox2",
+                )
+            )
             start += n + int(rng.integers(5, 400))
     return out
 
@@ -105,22 +112,44 @@ def perturb(
         boxes[:, 2:] *= factor
         boxes[:, :2] = centre - boxes[:, 2:] / 2
         offset = None if s.offset is None else s.offset + int(rng.integers(-1, 2))
-        out.append(make_segment("unknown", s.reference, s.utterance, frames, np.round(boxes, 3),
-                                offset=offset, fv_conf=s.fv_conf, asd_conf=s.asd_conf,
-                                dataset="vox2"))
+        out.append(
+            make_segment(
+                "unknown",
+                s.reference,
+                s.utterance,
+                frames,
+                np.round(boxes, 3),
+                offset=offset,
+                fv_conf=s.fv_conf,
+                asd_conf=s.asd_conf,
+                dataset="vox2",
+            )
+        )
     refs = sorted(last_frame)
     for k in range(round(extra * len(official))):
         ref = refs[int(rng.integers(0, len(refs)))]
         start = last_frame[ref] + 50
         n = int(rng.integers(76, 300))
         last_frame[ref] = start + n
-        out.append(make_segment("unknown", ref, f"x{k:05d}", np.arange(start, start + n),
-                                _drifting_boxes(rng, n), offset=0, dataset="vox2"))
+        out.append(
+            make_segment(
+                "unknown",
+                ref,
+                f"x{k:05d}",
+                np.arange(start, start + n),
+                _drifting_boxes(rng, n),
+                offset=0,
+                dataset="vox2",
+            )
+        )
     return out
 
 
 def make_state_db(
-    folder: Path, refs: list[str], generated: list[Segment], rng: np.random.Generator,
+    folder: Path,
+    refs: list[str],
+    generated: list[Segment],
+    rng: np.random.Generator,
     fraction: float,
 ) -> Path:
     """A real download state DB: ``fraction`` of the videos failed (permanent), the rest done.
@@ -134,8 +163,9 @@ def make_state_db(
         for ref in refs:
             store.start_attempt(ref)
             if ref in failed:
-                store.mark_failed(ref, FailureClass.PERMANENT, FailureReason.PRIVATE,
-                                  "Private video")
+                store.mark_failed(
+                    ref, FailureClass.PERMANENT, FailureReason.PRIVATE, "Private video"
+                )
             else:
                 store.mark_done(ref, folder / f"{ref}.mp4", MediaInfo(1280, 720, 25.0, None))
     return db
@@ -169,10 +199,16 @@ def main() -> None:
         report_dir = args.example_out or tmp / "report"
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
-        report = compare_segments(official, generated, states=states,
-                                  inputs={"official": "synthetic official set",
-                                          "generated": "synthetic perturbed set",
-                                          "state": "synthetic download state"})
+        report = compare_segments(
+            official,
+            generated,
+            states=states,
+            inputs={
+                "official": "synthetic official set",
+                "generated": "synthetic perturbed set",
+                "state": "synthetic download state",
+            },
+        )
         timings["match_and_summarise_s"] = time.perf_counter() - t0
         t1 = time.perf_counter()
         for fmt in DEFAULT_FORMATS:
@@ -193,9 +229,12 @@ def main() -> None:
             cli = _run_cli(tmp, official, generated, db)
     result = {
         "what": "voxrepro compare, official vs perturbed generated set (scripts/bench_compare.py)",
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "platform": platform.platform(),
-                    "load_average_1min_at_start_and_end": [load_start, os.getloadavg()[0]]},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "load_average_1min_at_start_and_end": [load_start, os.getloadavg()[0]],
+        },
         "parameters": vars(args) | {"out": str(args.out), "example_out": None},
         "official_segments": len(official),
         "generated_segments": len(generated),
@@ -216,8 +255,15 @@ def _screenshot(page_path: Path, png: Path) -> None:
     """Screenshot the top of the HTML report in headless Chromium (the example in the repo)."""
     from playwright.sync_api import sync_playwright
 
-    args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"]
+    args = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+    ]
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=args)
         page = browser.new_page(viewport={"width": 1400, "height": 1900})
@@ -226,8 +272,9 @@ def _screenshot(page_path: Path, png: Path) -> None:
         browser.close()
 
 
-def _run_cli(tmp: Path, official: list[Segment], generated: list[Segment], db: Path
-             ) -> dict[str, object]:
+def _run_cli(
+    tmp: Path, official: list[Segment], generated: list[Segment], db: Path
+) -> dict[str, object]:
     t0 = time.perf_counter()
     for _ in write_vox2_tree(official, tmp / "official" / "txt"):
         pass
@@ -239,17 +286,33 @@ def _run_cli(tmp: Path, official: list[Segment], generated: list[Segment], db: P
         t0 = time.perf_counter()
         load_side(tmp / side / "txt", side, [])
         read[f"read_{side}_tree_s"] = round(time.perf_counter() - t0, 3)
-    command = [sys.executable, "-m", "voxrepro", "compare",
-               "--official", str(tmp / "official" / "txt"),
-               "--generated", str(tmp / "generated" / "txt"),
-               "--state", str(db), "--out", str(tmp / "cli-report"), "--json"]
+    command = [
+        sys.executable,
+        "-m",
+        "voxrepro",
+        "compare",
+        "--official",
+        str(tmp / "official" / "txt"),
+        "--generated",
+        str(tmp / "generated" / "txt"),
+        "--state",
+        str(db),
+        "--out",
+        str(tmp / "cli-report"),
+        "--json",
+    ]
     t0 = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - t0
     summary = json.loads(done.stdout)["summary"] if done.returncode == 0 else None
-    return {"write_txt_trees_s": round(t_write, 3), **read, "compare_command_s": round(wall, 3),
-            "exit_code": done.returncode, "stderr_tail": done.stderr[-500:],
-            "segment_recall": summary and summary["segment_recall"]}
+    return {
+        "write_txt_trees_s": round(t_write, 3),
+        **read,
+        "compare_command_s": round(wall, 3),
+        "exit_code": done.returncode,
+        "stderr_tail": done.stderr[-500:],
+        "segment_recall": summary and summary["segment_recall"],
+    }
 
 
 if __name__ == "__main__":

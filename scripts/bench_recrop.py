@@ -79,8 +79,14 @@ def make_source(work: Path, seconds: int) -> Path:
         return path
     frames = seconds * FPS
     with media.VideoWriter(
-        path, width=WIDTH, height=HEIGHT, fps=FPS, audio_rate=44_100, crf=23,
-        preset="veryfast", gop=GOP,
+        path,
+        width=WIDTH,
+        height=HEIGHT,
+        fps=FPS,
+        audio_rate=44_100,
+        crf=23,
+        preset="veryfast",
+        gop=GOP,
     ) as writer:
         for frame in textured_frames(frames):
             writer.write_frame(frame)
@@ -101,8 +107,12 @@ def make_segments(num_frames_25: int) -> list[Segment]:
         box = [x / WIDTH, y / HEIGHT, side / WIDTH, side / HEIGHT]
         segments.append(
             make_segment(
-                "id00001", REFERENCE, f"{i + 1:05d}", range(first, first + length),
-                [box] * length, dataset="vox2",
+                "id00001",
+                REFERENCE,
+                f"{i + 1:05d}",
+                range(first, first + length),
+                [box] * length,
+                dataset="vox2",
             )
         )
     return segments
