@@ -20,7 +20,7 @@ class DecodeError(VoxreproError):
 
 
 class DownloadError(VoxreproError):
-    """A download failed; ``reason`` is a code from ``voxrepro.download.FailureReason``."""
+    """A download failed; ``reason`` is a code from ``voxrepro.failures.FailureReason``."""
 
     def __init__(self, message: str, reason: str = "unknown", permanent: bool = False) -> None:
         super().__init__(message)

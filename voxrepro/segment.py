@@ -16,7 +16,7 @@ import numpy as np
 from voxrepro.types import BoxArray, FrameArray
 
 
-class BoxUnits(str, enum.Enum):
+class BoxUnits(enum.StrEnum):
     """What the numbers in ``Segment.boxes`` are measured in."""
 
     NORMALISED = "normalised"  # fractions of the source frame's width and height (Vox2)
@@ -103,7 +103,9 @@ class Segment:
     def where(self) -> str:
         """Location for messages: ``file:line`` when known, else the segment key."""
         if self.source_file:
-            return f"{self.source_file}:{self.source_line}" if self.source_line else self.source_file
+            if self.source_line:
+                return f"{self.source_file}:{self.source_line}"
+            return self.source_file
         return "/".join(self.key)
 
 

@@ -17,10 +17,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-#: Download status values written by voxrepro.store.
-STATUS_DONE = "done"
-STATUS_FAILED = "failed"
-STATUS_PENDING = "pending"
+from voxrepro.store import VideoStatus
+
+#: Download status values written by voxrepro.store (one definition, imported).
+STATUS_DONE = VideoStatus.DONE.value
+STATUS_FAILED = VideoStatus.FAILED.value
+STATUS_PENDING = VideoStatus.PENDING.value
 #: Status used here for an official video the state database does not mention.
 STATUS_ABSENT = "absent"
 #: Status used when no state database was given (availability assumed).
