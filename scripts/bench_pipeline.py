@@ -280,6 +280,7 @@ def bench_end_to_end(
         syncnet_weights=syncnet_path,
         device=args.device,
         batch_size=args.e2e_batch_size or args.batch_size,
+        decode_threads=args.decode_threads,
         syncnet_batch_size=args.syncnet_batch_size,
         fp16=args.fp16,
     )
@@ -337,6 +338,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--fp16", action="store_true")
     parser.add_argument("--skip-stages", action="store_true", help="end to end only")
+    parser.add_argument("--decode-threads", type=int, default=0, help="per e2e worker")
     parser.add_argument("--e2e-batch-size", type=int, default=0, help="detector batch per worker")
     parser.add_argument("--out", type=Path, default=Path("reports/bench/pipeline.json"))
     args = parser.parse_args()

@@ -68,6 +68,9 @@ def pipeline_cmd(
     identity: Annotated[str, typer.Option(help="Identity written to the metafiles.")] = "unknown",
     fp16: Annotated[bool, typer.Option(help="float16 S3FD/SyncNet on CUDA.")] = False,
     workers: Annotated[int, typer.Option(help="Videos processed in parallel.")] = 1,
+    decode_threads: Annotated[
+        int, typer.Option(help="Decoding threads per video (0: one per core).")
+    ] = 0,
     force: Annotated[bool, typer.Option(help="Redo videos already done.")] = False,
     quiet: QuietOpt = False,
     json_out: JsonOpt = False,
@@ -86,6 +89,7 @@ def pipeline_cmd(
         min_track=min_track,
         identity=identity,
         fp16=fp16,
+        decode_threads=decode_threads,
     )
     # Heavy imports (torch, detectors) only when the command runs.
     from voxrepro.pipeline.run import build_run_record, collect_videos, run_pipeline

@@ -25,7 +25,7 @@ def iter_timeline(
     path: Pathlike,
     start: int = 0,
     stop: int | None = None,
-    threads: bool = True,
+    threads: bool | int = True,
     wanted: npt.ArrayLike | None = None,
 ) -> Iterator[TimelineFrame]:
     """Decode ``path`` once and yield its 25 fps timeline frames ``start <= k < stop`` in order.
@@ -37,7 +37,9 @@ def iter_timeline(
         path: source video.
         start: first 25 fps frame index to yield.
         stop: index to stop before (None: to the end of the video).
-        threads: use FFmpeg's frame/slice threading for decoding.
+        threads: FFmpeg frame/slice threading for decoding: True picks the thread count
+            automatically (one per core), an int N >= 1 uses N threads (several worker
+            processes on one host decode faster with a few threads each), False none.
         wanted: if given, yield only these timeline indices (any order, duplicates ignored) and
             skip decoding the keyframe intervals that hold none of them
             (:mod:`voxrepro.media.sparse`); indices past the end are simply not yielded.
@@ -59,8 +61,7 @@ def iter_timeline(
         if not container.streams.video:
             raise DecodeError(f"{path}: no video stream")
         stream = container.streams.video[0]
-        if threads:
-            stream.thread_type = "AUTO"
+        _set_threads(stream, threads)
         try:
             plan = plan_timeline(container, stream)
             for item in iter_wanted(container, stream, plan, chosen[chosen < plan.length]):
@@ -93,16 +94,23 @@ def timeline_length(path: Pathlike) -> int:
     return sum(1 for _ in _iter_sequential(path, 0, None, True))
 
 
+def _set_threads(stream: object, threads: bool | int) -> None:
+    if threads is False or threads == 0:
+        return
+    stream.thread_type = "AUTO"  # type: ignore[attr-defined]
+    if threads is not True:
+        stream.codec_context.thread_count = int(threads)  # type: ignore[attr-defined]
+
+
 def _iter_sequential(
-    path: Pathlike, start: int, stop: int | None, threads: bool
+    path: Pathlike, start: int, stop: int | None, threads: bool | int
 ) -> Iterator[TimelineFrame]:
     # Every frame is decoded and pushed through the CFR selector: the reference path.
     with open_container(path) as container:
         if not container.streams.video:
             raise DecodeError(f"{path}: no video stream")
         stream = container.streams.video[0]
-        if threads:
-            stream.thread_type = "AUTO"
+        _set_threads(stream, threads)
         time_base = Fraction(stream.time_base)
         offset = rescale_near_inf(start_offset_us(container), MICROSECONDS, time_base)
         rate = stream.average_rate or stream.guessed_rate or Fraction(TIMELINE_FPS)

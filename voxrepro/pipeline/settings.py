@@ -52,6 +52,8 @@ class PipelineSettings:
         identity: identity written into the metafiles.
         fp16: autocast S3FD and SyncNet to float16 on CUDA (default off: parity).
         shot_buffer_mb: frames of one shot kept in memory before spilling to a raw temp file.
+        decode_threads: FFmpeg decoding threads per video (0: one per core). With several
+            workers on one host, a few threads each avoid oversubscribing the cores.
     """
 
     mode: Mode = Mode.VOX2
@@ -68,6 +70,7 @@ class PipelineSettings:
     identity: str = "unknown"
     fp16: bool = False
     shot_buffer_mb: int = 4096
+    decode_threads: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -75,6 +78,8 @@ class PipelineSettings:
             raise InvalidInputError(f"--detect-every must be >= 1, got {self.detect_every}")
         if self.batch_size < 1 or self.syncnet_batch_size < 1:
             raise InvalidInputError("batch sizes must be >= 1")
+        if self.decode_threads < 0:
+            raise InvalidInputError(f"--decode-threads must be >= 0, got {self.decode_threads}")
         if self.min_track < 1:
             raise InvalidInputError(f"--min-track must be >= 1, got {self.min_track}")
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from voxrepro.detect import Detector
-from voxrepro.media import iter_timeline
+from voxrepro.media import TimelineFrame, iter_timeline
 from voxrepro.pipeline.clock import StageClock
 from voxrepro.pipeline.framestore import ShotFrames
 from voxrepro.scenes import SceneCutter
@@ -121,6 +121,7 @@ def iter_shots(
     clock: StageClock,
     shot_buffer_bytes: int,
     spill_dir: Path | None = None,
+    decode_threads: int = 0,
 ) -> Iterator[Shot]:
     """Yield the video's shots in order, each with frames and per-frame detections.
 
@@ -133,13 +134,16 @@ def iter_shots(
     cutter = SceneCutter()
     queue = _DetectionQueue(detector, batch_size, clock)
     try:
-        yield from _shots(path, cutter, queue, detect_every, clock, shot_buffer_bytes, spill_dir)
+        timeline = iter_timeline(path, threads=decode_threads or True)
+        yield from _shots(
+            timeline, cutter, queue, detect_every, clock, shot_buffer_bytes, spill_dir
+        )
     finally:
         queue.close()
 
 
 def _shots(
-    path: Pathlike,
+    timeline: Iterator[TimelineFrame],
     cutter: SceneCutter,
     queue: _DetectionQueue,
     detect_every: int,
@@ -148,7 +152,6 @@ def _shots(
     spill_dir: Path | None,
 ) -> Iterator[Shot]:
     shot: Shot | None = None
-    timeline = iter_timeline(path)
     while True:
         with clock("decode"):
             item = next(timeline, None)
