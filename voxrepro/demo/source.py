@@ -79,13 +79,12 @@ def _timeline_faces(source: Path) -> tuple[np.ndarray, list[tuple[int, int]]]:
     """
     faces = np.array([face for _, face in iter_source_frames()])
     bounds = timeline_shots(source)
-    first_source = np.cumsum([0, *shot_frame_counts()])
+    shot_starts = np.cumsum([0, *shot_frame_counts()])  # first source frame of each shot
     picks = np.zeros(bounds[-1][1], dtype=np.int64)
     ratio = float(SOURCE_FPS) / TIMELINE_FPS
     for shot, (start, end) in enumerate(bounds):
-        local = np.round((np.arange(end - start)) * ratio).astype(np.int64)
-        last = first_source[min(shot + 1, len(first_source) - 1)] - 1
-        picks[start:end] = np.minimum(first_source[min(shot, len(first_source) - 2)] + local, last)
+        local = np.round(np.arange(end - start) * ratio).astype(np.int64)
+        picks[start:end] = np.minimum(shot_starts[shot] + local, shot_starts[shot + 1] - 1)
     return faces[picks], bounds
 
 

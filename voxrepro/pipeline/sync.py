@@ -47,7 +47,6 @@ def score_and_split(
     model: object | None,
     *,
     batch_size: int,
-    device: str,
     fp16: bool,
 ) -> tuple[list[SegmentScore], dict[str, float] | None]:
     """Segments of one track and, when scored, the track-level SyncNet values.
@@ -64,16 +63,8 @@ def score_and_split(
     )
     if not scorable:
         return [SegmentScore(first, last, 0, 0.0, None)], None
-    from voxrepro.detect.s3fd import resolve_device
-
-    result = score_track(
-        crops,
-        audio,
-        model,  # type: ignore[arg-type]
-        batch_size=batch_size,
-        device=resolve_device(device),
-        fp16=fp16,
-    )
+    # The model was loaded on the settings' device (pipeline.models); scoring runs there.
+    result = score_track(crops, audio, model, batch_size=batch_size, fp16=fp16)  # type: ignore[arg-type]
     track_values = {
         "offset": result.offset,
         "confidence": result.confidence,

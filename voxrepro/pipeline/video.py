@@ -116,7 +116,6 @@ class _VideoRun:
         self.clock = StageClock()
         self.result = VideoResult(reference, str(source), VideoStatus.DONE)
         self.segments: list[Segment] = []
-        self.track_index = 0
 
     def run(self) -> VideoResult:
         settings = self.settings
@@ -171,8 +170,7 @@ class _VideoRun:
                 scene=(shot.start, shot.end),
             )
         for track in tracks:
-            track_id = self.track_index
-            self.track_index += 1
+            track_id = self.result.tracks  # 0-based, in scene then creation order
             self.result.tracks += 1
             with self.clock("crop"):
                 windows = track_windows(track.boxes_xyxy, settings.mode, info.width, info.height)
@@ -185,7 +183,6 @@ class _VideoRun:
                     _track_audio(audio, first, last),
                     syncnet,
                     batch_size=settings.syncnet_batch_size,
-                    device=settings.device,
                     fp16=settings.fp16,
                 )
             boxes = windows_to_boxes(windows, info.width, info.height)
