@@ -43,7 +43,7 @@ def main() -> None:
             syncnet_batch_size=128,
             fp16=args.fp16,
         )
-        bench._init_worker(str(s3fd), boxes, settings, args.fp16, args.threads)
+        bench._init_worker(str(s3fd), boxes, settings, args.fp16, args.threads, args.threads)
         bench._run_one((str(video), str(work / "warm")))
         profile = cProfile.Profile()
         profile.enable()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import multiprocessing as mp
 from collections.abc import Callable, Iterable, Iterator
-from typing import TypeVar
+from typing import Any, TypeVar
 
 ItemT = TypeVar("ItemT")
 ResultT = TypeVar("ResultT")
@@ -22,14 +22,19 @@ def run_serial(fn: Callable[[ItemT], ResultT], items: Iterable[ItemT]) -> Iterat
 
 
 def run_processes(
-    fn: Callable[[ItemT], ResultT], items: Iterable[ItemT], workers: int
+    fn: Callable[[ItemT], ResultT],
+    items: Iterable[ItemT],
+    workers: int,
+    initializer: Callable[..., object] | None = None,
+    initargs: tuple[Any, ...] = (),
 ) -> Iterator[ResultT]:
     """Run ``fn`` over ``items`` in ``workers`` processes, yielding results in finish order.
 
     Uses the ``spawn`` start method: torch and PyAV hold threads that do not survive ``fork``.
+    ``initializer(*initargs)`` runs once in each worker process before its first item.
     """
     context = mp.get_context("spawn")
-    with cf.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with cf.ProcessPoolExecutor(workers, context, initializer, initargs) as pool:
         futures = [pool.submit(fn, item) for item in items]
         for future in cf.as_completed(futures):
             yield future.result()
@@ -46,9 +51,15 @@ def run_threads(
 
 
 def run_parallel(
-    fn: Callable[[ItemT], ResultT], items: Iterable[ItemT], workers: int = 1
+    fn: Callable[[ItemT], ResultT],
+    items: Iterable[ItemT],
+    workers: int = 1,
+    initializer: Callable[..., object] | None = None,
+    initargs: tuple[Any, ...] = (),
 ) -> Iterator[ResultT]:
-    """Serial when ``workers <= 1``, else a process pool."""
+    """Serial when ``workers <= 1`` (``initializer`` then runs here), else a process pool."""
     if workers <= 1:
+        if initializer is not None:
+            initializer(*initargs)
         return run_serial(fn, items)
-    return run_processes(fn, items, workers)
+    return run_processes(fn, items, workers, initializer, initargs)

@@ -69,8 +69,11 @@ def pipeline_cmd(
     fp16: Annotated[bool, typer.Option(help="float16 S3FD/SyncNet on CUDA.")] = False,
     workers: Annotated[int, typer.Option(help="Videos processed in parallel.")] = 1,
     decode_threads: Annotated[
-        int, typer.Option(help="Decoding threads per video (0: one per core).")
+        int, typer.Option(help="Decoding threads per video (0: the worker's share of the cores).")
     ] = 0,
+    cuda_wait: Annotated[
+        str, typer.Option(help="How threads wait on the GPU: block (sleep) | spin | yield | auto.")
+    ] = "block",
     force: Annotated[bool, typer.Option(help="Redo videos already done.")] = False,
     quiet: QuietOpt = False,
     json_out: JsonOpt = False,
@@ -90,6 +93,7 @@ def pipeline_cmd(
         identity=identity,
         fp16=fp16,
         decode_threads=decode_threads,
+        cuda_wait=cuda_wait,
     )
     # Heavy imports (torch, detectors) only when the command runs.
     from voxrepro.pipeline.run import build_run_record, collect_videos, run_pipeline
@@ -100,7 +104,7 @@ def pipeline_cmd(
             inputs, out, settings, workers=workers, force=force, progress=advance
         )
     if json_out:
-        print_json(build_run_record(summary, settings))
+        print_json(build_run_record(summary, summary.settings or settings))
     elif not quiet:
         _render(summary, settings)
     if summary.failed:

@@ -16,6 +16,7 @@ from voxrepro import __version__
 from voxrepro.atomic import remove_stale_temps, write_json_atomic
 from voxrepro.errors import InvalidInputError
 from voxrepro.executor import run_parallel
+from voxrepro.pipeline.process import prepare_process, settings_for_workers, threads_per_worker
 from voxrepro.pipeline.settings import PipelineSettings
 from voxrepro.pipeline.video import VideoResult, VideoStatus, process_video, result_path
 from voxrepro.types import Pathlike, ProgressFn
@@ -51,6 +52,7 @@ class RunSummary:
     results: list[VideoResult] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    settings: PipelineSettings | None = None  # as run (automatic values resolved)
 
     @property
     def failed(self) -> list[VideoResult]:
@@ -151,6 +153,8 @@ def run_pipeline(
     if clashes:
         raise InvalidInputError(f"two inputs share the reference {clashes[0]!r} (file stem)")
     summary = RunSummary(out)
+    settings = settings_for_workers(settings, workers)
+    threads = threads_per_worker(workers) if workers > 1 else None
     jobs = []
     for video in videos:
         if not force and _load_done(result_path(out, video.stem)):
@@ -159,11 +163,13 @@ def run_pipeline(
                 progress(1)
             continue
         jobs.append((video, out, settings))
-    for result in run_parallel(_worker, jobs, workers):
+    results = run_parallel(_worker, jobs, workers, prepare_process, (settings, threads))
+    for result in results:
         summary.results.append(result)
         if progress:
             progress(1)
     summary.results.sort(key=lambda r: r.reference)
     summary.seconds = time.perf_counter() - started
+    summary.settings = settings
     write_json_atomic(out / RUN_FILE, build_run_record(summary, settings))
     return summary

@@ -28,6 +28,7 @@ CROP_SIZE = 224
 CROP_SCALE = 0.40
 PAD_VALUE = 110
 MEDIAN_KERNEL = 13
+CUDA_WAITS = ("block", "spin", "yield", "auto")
 
 
 @dataclass(frozen=True)
@@ -52,8 +53,10 @@ class PipelineSettings:
         identity: identity written into the metafiles.
         fp16: autocast S3FD and SyncNet to float16 on CUDA (default off: parity).
         shot_buffer_mb: frames of one shot kept in memory before spilling to a raw temp file.
-        decode_threads: FFmpeg decoding threads per video (0: one per core). With several
-            workers on one host, a few threads each avoid oversubscribing the cores.
+        decode_threads: FFmpeg decoding threads per video (0: automatic, one per core for a
+            single worker, the worker's share of the cores with several).
+        cuda_wait: how CPU threads wait on the GPU: block (sleep, default: frees the core for
+            other workers), spin, yield or auto (CUDA's default heuristic, which spins).
     """
 
     mode: Mode = Mode.VOX2
@@ -71,6 +74,7 @@ class PipelineSettings:
     fp16: bool = False
     shot_buffer_mb: int = 4096
     decode_threads: int = 0
+    cuda_wait: str = "block"
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -80,6 +84,10 @@ class PipelineSettings:
             raise InvalidInputError("batch sizes must be >= 1")
         if self.decode_threads < 0:
             raise InvalidInputError(f"--decode-threads must be >= 0, got {self.decode_threads}")
+        if self.cuda_wait not in CUDA_WAITS:
+            raise InvalidInputError(
+                f"--cuda-wait must be one of {', '.join(CUDA_WAITS)}, got {self.cuda_wait!r}"
+            )
         if self.min_track < 1:
             raise InvalidInputError(f"--min-track must be >= 1, got {self.min_track}")
 

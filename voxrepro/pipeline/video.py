@@ -194,8 +194,9 @@ class _VideoRun:
                 )
                 with (
                     self.clock("write"),
+                    # One encoder thread: at 224² x264's threads cost more than they save.
                     ClipWriter(
-                        clip, CROP_SIZE, _track_audio(audio, span.first, span.last)
+                        clip, CROP_SIZE, _track_audio(audio, span.first, span.last), threads=1
                     ) as writer,
                 ):
                     for crop in crops[rows]:

@@ -1,0 +1,105 @@
+"""Per-worker process setup: thread budget, automatic decode threads, CUDA wait policy."""
+
+from __future__ import annotations
+
+import os
+
+import cv2
+import pytest
+import torch
+
+from voxrepro.cuda_wait import CudaWait, get_cuda_wait, set_cuda_wait
+from voxrepro.errors import InvalidInputError
+from voxrepro.executor import run_parallel
+from voxrepro.pipeline.process import (
+    limit_cpu_threads,
+    prepare_process,
+    settings_for_workers,
+    threads_per_worker,
+)
+from voxrepro.pipeline.settings import PipelineSettings
+
+
+@pytest.mark.parametrize(
+    ("workers", "cpus", "expected"),
+    [(1, 16, 16), (14, 16, 1), (4, 16, 4), (3, 16, 5), (32, 16, 1), (0, 8, 8)],
+)
+def test_threads_per_worker_shares_the_cpus_once(workers: int, cpus: int, expected: int) -> None:
+    assert threads_per_worker(workers, cpus) == expected
+
+
+def test_automatic_decode_threads_resolve_to_the_workers_share() -> None:
+    settings = PipelineSettings()
+    assert settings_for_workers(settings, 1) is settings  # one worker: FFmpeg's own choice
+    shared = settings_for_workers(settings, 2)
+    assert shared.decode_threads == threads_per_worker(2)
+    explicit = PipelineSettings(decode_threads=3)
+    assert settings_for_workers(explicit, 8).decode_threads == 3
+
+
+@pytest.fixture
+def restore_threads():
+    cv2_before, torch_before = cv2.getNumThreads(), torch.get_num_threads()
+    env_before = os.environ.get("OMP_NUM_THREADS")
+    yield
+    cv2.setNumThreads(cv2_before)
+    torch.set_num_threads(torch_before)
+    if env_before is None:
+        os.environ.pop("OMP_NUM_THREADS", None)
+    else:
+        os.environ["OMP_NUM_THREADS"] = env_before
+
+
+def test_limit_cpu_threads_caps_opencv_and_torch(restore_threads: None) -> None:
+    limit_cpu_threads(1)
+    assert cv2.getNumThreads() == 1
+    assert torch.get_num_threads() == 1
+    assert os.environ["OMP_NUM_THREADS"] == "1"
+
+
+def test_prepare_process_limits_threads_and_reports_cuda_policy(restore_threads: None) -> None:
+    applied = prepare_process(PipelineSettings(device="cpu"), threads=1)
+    assert applied is False  # a CPU device never touches the CUDA driver
+    assert cv2.getNumThreads() == 1
+
+
+def test_unknown_cuda_wait_is_refused_in_settings_and_module() -> None:
+    with pytest.raises(InvalidInputError, match="--cuda-wait"):
+        PipelineSettings(cuda_wait="sleepy")
+    with pytest.raises(ValueError):
+        set_cuda_wait("sleepy")
+
+
+
+
+def test_run_parallel_runs_the_initializer_in_each_worker() -> None:
+    # Two spawned workers: the initializer caps OpenCV there, and each item reads it back.
+    results = list(run_parallel(_cv2_threads_after_init, ["a", "b"], 2, limit_cpu_threads, (1,)))
+    assert results == [1, 1]
+
+
+def _cv2_threads_after_init(_: str) -> int:
+    return cv2.getNumThreads()
+
+
+def test_run_parallel_serial_runs_the_initializer_here(restore_threads: None) -> None:
+    assert list(run_parallel(_cv2_threads_after_init, ["x"], 1, limit_cpu_threads, (1,))) == [1]
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU and driver")
+def test_cuda_wait_policy_is_set_on_the_primary_context() -> None:
+    assert set_cuda_wait(CudaWait.BLOCK) is True
+    assert get_cuda_wait() == CudaWait.BLOCK
+    # Still settable once PyTorch holds the context, and work still runs.
+    x = torch.ones(1024, device="cuda")
+    assert set_cuda_wait(CudaWait.SPIN) is True
+    assert get_cuda_wait() == CudaWait.SPIN
+    assert float((x * 2).sum().cpu()) == 2048.0
+    assert set_cuda_wait(CudaWait.BLOCK) is True
+
+
+def test_cuda_wait_without_a_driver_is_a_no_op() -> None:
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a CUDA driver")
+    assert set_cuda_wait(CudaWait.BLOCK) is False
+    assert get_cuda_wait() is None

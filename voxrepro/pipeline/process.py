@@ -1,0 +1,84 @@
+"""Per-process setup of pipeline workers: a CPU thread budget and how threads wait on the GPU.
+
+Several workers on one host each decode, convert, resize and crop. Left alone, every worker's
+OpenCV, FFmpeg and PyTorch pools size themselves to the whole machine (OpenCV's workers also
+spin while idle), so 14 workers on 16 cores run hundreds of threads that fight for the cores.
+Each worker gets ``cores // workers`` threads instead, and on CUDA its threads sleep while the
+GPU works (:mod:`voxrepro.cuda_wait`) rather than spinning a core each.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+
+from voxrepro.cuda_wait import set_cuda_wait
+from voxrepro.pipeline.settings import PipelineSettings
+
+
+def available_cpus() -> int:
+    """CPUs this process may run on (the affinity mask, which containers and taskset narrow)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux
+        return os.cpu_count() or 1
+
+
+def threads_per_worker(workers: int, cpus: int | None = None) -> int:
+    """Threads each of ``workers`` processes may use so that together they fill the CPUs once."""
+    return max(1, (cpus or available_cpus()) // max(1, workers))
+
+
+def limit_cpu_threads(threads: int) -> None:
+    """Cap OpenCV's and PyTorch's thread pools in this process (OpenMP too, if loaded later)."""
+    import cv2
+
+    cv2.setNumThreads(threads)
+    for variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[variable] = str(threads)
+    torch = sys.modules.get("torch")  # not imported for the embedded detectors without SyncNet
+    if torch is not None:
+        torch.set_num_threads(threads)
+
+
+def _cuda_index(device: str) -> int | None:
+    if device == "auto" or device == "cuda":
+        return 0
+    if device.startswith("cuda:") and device[5:].isdigit():
+        return int(device[5:])
+    return None
+
+
+def prepare_process(settings: PipelineSettings, threads: int | None = None) -> bool:
+    """Set up this process for pipeline work; call before its first CUDA call.
+
+    Args:
+        settings: the run's settings (device and CUDA wait policy).
+        threads: CPU threads for this process, or None to leave the pools at their defaults
+            (one process using the whole machine).
+
+    Returns:
+        Whether the CUDA wait policy was applied (False on machines without a CUDA driver).
+    """
+    if threads is not None:
+        limit_cpu_threads(threads)
+    index = _cuda_index(settings.device)
+    return index is not None and set_cuda_wait(settings.cuda_wait, index)
+
+
+def settings_for_workers(settings: PipelineSettings, workers: int) -> PipelineSettings:
+    """The settings each of ``workers`` processes runs with: automatic decode threads resolved
+    to the worker's share of the CPUs (recorded in ``run.json``)."""
+    if workers <= 1 or settings.decode_threads:
+        return settings
+    return dataclasses.replace(settings, decode_threads=threads_per_worker(workers))
+
+
+__all__ = [
+    "available_cpus",
+    "limit_cpu_threads",
+    "prepare_process",
+    "settings_for_workers",
+    "threads_per_worker",
+]
