@@ -316,6 +316,7 @@ def bench_end_to_end(
         syncnet_batch_size=args.syncnet_batch_size,
         fp16=args.fp16,
         cuda_wait=args.cuda_wait,
+        decode_device=args.decode_device,
     )
     if args.worker_threads >= 0:
         settings = settings_for_workers(settings, args.workers)
@@ -344,6 +345,7 @@ def bench_end_to_end(
         "cpu_threads_per_worker": cpu_threads,
         "decode_threads": settings.decode_threads,
         "cuda_wait": settings.cuda_wait,
+        "decode_device": settings.decode_device,
         "failed": [r["reason"] for r in results if r["status"] != "done"],
         "segments": sum(r["segments"] for r in results),
         "worker_seconds_by_stage": {k: round(v, 2) for k, v in stage_seconds.items()},
@@ -386,6 +388,7 @@ def main() -> None:
         default=0,
         help="CPU threads per e2e worker: 0 the product's share (cores / workers), -1 unlimited",
     )
+    parser.add_argument("--decode-device", default="cpu", help="cpu | cuda (NVDEC), e2e only")
     parser.add_argument("--cuda-wait", default="block", help="block | spin | yield | auto")
     parser.add_argument("--e2e-batch-size", type=int, default=0, help="detector batch per worker")
     parser.add_argument("--out", type=Path, default=Path("reports/bench/pipeline.json"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import cv2
 import pytest
@@ -103,3 +104,24 @@ def test_cuda_wait_without_a_driver_is_a_no_op() -> None:
         pytest.skip("this machine has a CUDA driver")
     assert set_cuda_wait(CudaWait.BLOCK) is False
     assert get_cuda_wait() is None
+
+
+def test_gpu_decoding_is_refused_up_front_without_cuda(tmp_path: Path) -> None:
+    from voxrepro.pipeline.run import run_pipeline
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    video = tmp_path / "v.mp4"
+    video.write_bytes(b"not read")
+    with pytest.raises(InvalidInputError, match="--decode-device cuda"):
+        run_pipeline([video], tmp_path / "out", PipelineSettings(decode_device="cuda"))
+    assert not (tmp_path / "out").exists()
+
+
+def test_settings_name_the_cuda_device_for_decoding() -> None:
+    assert PipelineSettings(device="cuda:1", decode_device="cuda").decode_gpu == 1
+    assert PipelineSettings(device="cuda:1").decode_gpu is None
+    with pytest.raises(InvalidInputError, match="--device"):
+        PipelineSettings(device="cpu", decode_device="cuda")
+    with pytest.raises(InvalidInputError, match="--decode-device"):
+        PipelineSettings(decode_device="nvdec")

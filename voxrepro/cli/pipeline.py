@@ -71,6 +71,9 @@ def pipeline_cmd(
     decode_threads: Annotated[
         int, typer.Option(help="Decoding threads per video (0: the worker's share of the cores).")
     ] = 0,
+    decode_device: Annotated[
+        str, typer.Option(help="cpu | cuda (decode on the GPU with NVDEC; same frames).")
+    ] = "cpu",
     cuda_wait: Annotated[
         str, typer.Option(help="How threads wait on the GPU: block (sleep) | spin | yield | auto.")
     ] = "block",
@@ -93,6 +96,7 @@ def pipeline_cmd(
         identity=identity,
         fp16=fp16,
         decode_threads=decode_threads,
+        decode_device=decode_device,
         cuda_wait=cuda_wait,
     )
     # Heavy imports (torch, detectors) only when the command runs.

@@ -27,6 +27,7 @@ def iter_timeline(
     stop: int | None = None,
     threads: bool | int = True,
     wanted: npt.ArrayLike | None = None,
+    gpu: int | None = None,
 ) -> Iterator[TimelineFrame]:
     """Decode ``path`` once and yield its 25 fps timeline frames ``start <= k < stop`` in order.
 
@@ -43,14 +44,20 @@ def iter_timeline(
         wanted: if given, yield only these timeline indices (any order, duplicates ignored) and
             skip decoding the keyframe intervals that hold none of them
             (:mod:`voxrepro.media.sparse`); indices past the end are simply not yielded.
+        gpu: decode on this CUDA device with NVDEC (FFmpeg's "cuda" hwaccel; frames come back
+            to host memory as NV12, falling back to the CPU decoder for streams NVDEC cannot
+            take). H.264 decoding is bit-exact by the standard, so the frames are the same.
+            Sequential decoding only (not with ``wanted``).
 
     Raises:
         DecodeError: the file cannot be opened or decoding fails.
     """
     if stop is not None and stop <= start:
         return
-    if wanted is None:
-        yield from _iter_sequential(path, start, stop, threads)
+    if wanted is None or gpu is not None:
+        if wanted is not None:
+            raise ValueError("GPU decoding is sequential: pass either wanted or gpu")
+        yield from _iter_sequential(path, start, stop, threads, gpu)
         return
     chosen = np.unique(np.asarray(wanted, dtype=np.int64).reshape(-1))
     chosen = chosen[(chosen >= start) & ((chosen < stop) if stop is not None else True)]
@@ -102,15 +109,24 @@ def _set_threads(stream: object, threads: bool | int) -> None:
         stream.codec_context.thread_count = int(threads)  # type: ignore[attr-defined]
 
 
+def _hwaccel(gpu: int | None) -> Any:
+    if gpu is None:
+        return None
+    from av.codec.hwaccel import HWAccel
+
+    return HWAccel("cuda", device=str(gpu), allow_software_fallback=True)
+
+
 def _iter_sequential(
-    path: Pathlike, start: int, stop: int | None, threads: bool | int
+    path: Pathlike, start: int, stop: int | None, threads: bool | int, gpu: int | None = None
 ) -> Iterator[TimelineFrame]:
     # Every frame is decoded and pushed through the CFR selector: the reference path.
-    with open_container(path) as container:
+    with open_container(path, _hwaccel(gpu)) as container:
         if not container.streams.video:
             raise DecodeError(f"{path}: no video stream")
         stream = container.streams.video[0]
-        _set_threads(stream, threads)
+        if gpu is None:  # NVDEC does the work; CPU frame threads would only add latency
+            _set_threads(stream, threads)
         time_base = Fraction(stream.time_base)
         offset = rescale_near_inf(start_offset_us(container), MICROSECONDS, time_base)
         rate = stream.average_rate or stream.guessed_rate or Fraction(TIMELINE_FPS)

@@ -32,27 +32,34 @@ class TimelineFrame:
         self._planes: Planes | None = cache._planes if same and cache else None
 
     def _yuv_planes(self) -> Planes | None:
-        """Zero-copy views of Y, U, V for 8-bit limited-range yuv420p with even sides."""
+        """Zero-copy views of Y, U, V for 8-bit limited-range 4:2:0 frames with even sides.
+
+        yuv420p (CPU decoders) has three planes; NV12 (NVDEC) interleaves U and V in one plane,
+        seen here as two strided views, so both convert through the same I420 maths.
+        """
         frame = self._frame
         if self._planes is None:
             if (
-                frame.format.name != "yuv420p"
+                frame.format.name not in ("yuv420p", "nv12")
                 or frame.color_range == 2  # full (JPEG) range: OpenCV's I420 maths would be off
                 or self.width % 2
                 or self.height % 2
             ):
                 return None
-            views = []
-            for plane in frame.planes:
-                rows = np.frombuffer(plane, dtype=np.uint8)[: plane.line_size * plane.height]
-                views.append(rows.reshape(plane.height, plane.line_size)[:, : plane.width])
+            views = [_plane_rows(plane, plane.height) for plane in frame.planes]
+            if frame.format.name == "nv12":
+                chroma = views[1][:, : self.width]
+                views = [views[0][:, : self.width], chroma[:, 0::2], chroma[:, 1::2]]
+            else:
+                widths = [plane.width for plane in frame.planes]
+                views = [view[:, :width] for view, width in zip(views, widths, strict=True)]
             self._planes = (views[0], views[1], views[2])
         return self._planes
 
     def to_grey(self) -> npt.NDArray[np.uint8]:
-        """The luma plane Y (HxW uint8 copy, unconverted) for yuv420p, else grey from BGR."""
+        """The luma plane Y (HxW uint8 copy, unconverted) for 4:2:0 frames, else grey from BGR."""
         frame = self._frame
-        if frame.format.name in ("yuv420p", "yuvj420p"):
+        if frame.format.name in ("yuv420p", "yuvj420p", "nv12"):
             plane = frame.planes[0]
             rows = np.frombuffer(plane, dtype=np.uint8)[: plane.line_size * plane.height]
             return rows.reshape(plane.height, plane.line_size)[:, : plane.width].copy()
@@ -103,6 +110,12 @@ class TimelineFrame:
 
 
 Planes = tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint8], npt.NDArray[np.uint8]]
+
+
+def _plane_rows(plane: Any, height: int) -> npt.NDArray[np.uint8]:
+    """A plane's rows as an (height, line_size) view (padding columns included)."""
+    rows = np.frombuffer(plane, dtype=np.uint8)[: plane.line_size * height]
+    return rows.reshape(height, plane.line_size)
 
 
 def _check_inside(x1: int, y1: int, x2: int, y2: int, width: int, height: int) -> None:

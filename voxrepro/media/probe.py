@@ -23,15 +23,19 @@ def reason_of(error: BaseException) -> str:
 
 
 @contextlib.contextmanager
-def open_container(path: Pathlike) -> Iterator[Any]:
-    """Open a media file for reading; any failure becomes a one-line DecodeError naming it."""
+def open_container(path: Pathlike, hwaccel: Any = None) -> Iterator[Any]:
+    """Open a media file for reading; any failure becomes a one-line DecodeError naming it.
+
+    ``hwaccel``: an ``av.codec.hwaccel.HWAccel`` to decode on a device (NVDEC for "cuda").
+    """
     name = str(path)
     if not Path(name).is_file():
         raise DecodeError(f"{name}: no such file")
     try:
-        container = av.open(name, mode="r")
+        container = av.open(name, mode="r", hwaccel=hwaccel)
     except (av.FFmpegError, OSError, ValueError) as error:
-        raise DecodeError(f"{name}: cannot open as media ({reason_of(error)})") from error
+        what = "open the GPU decoder for" if hwaccel is not None else "open as media"
+        raise DecodeError(f"{name}: cannot {what} ({reason_of(error)})") from error
     try:
         yield container
     finally:

@@ -42,14 +42,6 @@ def limit_cpu_threads(threads: int) -> None:
         torch.set_num_threads(threads)
 
 
-def _cuda_index(device: str) -> int | None:
-    if device == "auto" or device == "cuda":
-        return 0
-    if device.startswith("cuda:") and device[5:].isdigit():
-        return int(device[5:])
-    return None
-
-
 def prepare_process(settings: PipelineSettings, threads: int | None = None) -> bool:
     """Set up this process for pipeline work; call before its first CUDA call.
 
@@ -63,7 +55,7 @@ def prepare_process(settings: PipelineSettings, threads: int | None = None) -> b
     """
     if threads is not None:
         limit_cpu_threads(threads)
-    index = _cuda_index(settings.device)
+    index = settings.cuda_index
     return index is not None and set_cuda_wait(settings.cuda_wait, index)
 
 

@@ -125,6 +125,19 @@ def build_run_record(summary: RunSummary, settings: PipelineSettings) -> dict[st
     }
 
 
+def _check_decode_device(settings: PipelineSettings) -> None:
+    """Refuse GPU decoding up front on a machine without CUDA (else every video would fail)."""
+    if settings.decode_device != "cuda":
+        return
+    import torch
+    from av.codec.hwaccel import hwdevices_available
+
+    if "cuda" not in hwdevices_available():
+        raise InvalidInputError("--decode-device cuda: this FFmpeg build has no CUDA decoder")
+    if not torch.cuda.is_available():
+        raise InvalidInputError("--decode-device cuda needs a CUDA GPU, and none is available")
+
+
 def _worker(job: tuple[Path, Path, PipelineSettings]) -> VideoResult:
     return process_video(*job)
 
@@ -144,6 +157,7 @@ def run_pipeline(
         InvalidInputError: a missing input, or two inputs with the same file stem.
     """
     started = time.perf_counter()
+    _check_decode_device(settings)
     out = Path(out_root)
     out.mkdir(parents=True, exist_ok=True)
     remove_stale_temps(out)

@@ -29,6 +29,7 @@ CROP_SCALE = 0.40
 PAD_VALUE = 110
 MEDIAN_KERNEL = 13
 CUDA_WAITS = ("block", "spin", "yield", "auto")
+DECODE_DEVICES = ("cpu", "cuda")
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,9 @@ class PipelineSettings:
         shot_buffer_mb: frames of one shot kept in memory before spilling to a raw temp file.
         decode_threads: FFmpeg decoding threads per video (0: automatic, one per core for a
             single worker, the worker's share of the cores with several).
+        decode_device: cpu (FFmpeg's software decoder, default) or cuda (NVDEC on the GPU of
+            ``device``; same frames, since H.264 decoding is bit-exact, and the CPU is left to
+            the rest of the pipeline).
         cuda_wait: how CPU threads wait on the GPU: block (sleep, default: frees the core for
             other workers), spin, yield or auto (CUDA's default heuristic, which spins).
     """
@@ -74,6 +78,7 @@ class PipelineSettings:
     fp16: bool = False
     shot_buffer_mb: int = 4096
     decode_threads: int = 0
+    decode_device: str = "cpu"
     cuda_wait: str = "block"
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -88,6 +93,12 @@ class PipelineSettings:
             raise InvalidInputError(
                 f"--cuda-wait must be one of {', '.join(CUDA_WAITS)}, got {self.cuda_wait!r}"
             )
+        if self.decode_device not in DECODE_DEVICES:
+            raise InvalidInputError(
+                f"--decode-device must be cpu or cuda, got {self.decode_device!r}"
+            )
+        if self.decode_device == "cuda" and self.cuda_index is None:
+            raise InvalidInputError("--decode-device cuda needs --device auto, cuda or cuda:N")
         if self.min_track < 1:
             raise InvalidInputError(f"--min-track must be >= 1, got {self.min_track}")
 
@@ -96,6 +107,20 @@ class PipelineSettings:
         if self.min_face_size is not None:
             return float(self.min_face_size)
         return MIN_FACE_BY_MODE[Mode(self.mode)]
+
+    @property
+    def cuda_index(self) -> int | None:
+        """The CUDA device index ``device`` names (0 for auto/cuda), None for the CPU."""
+        if self.device in ("auto", "cuda"):
+            return 0
+        if self.device.startswith("cuda:") and self.device[5:].isdigit():
+            return int(self.device[5:])
+        return None
+
+    @property
+    def decode_gpu(self) -> int | None:
+        """The CUDA device NVDEC decodes on, or None for CPU decoding."""
+        return self.cuda_index if self.decode_device == "cuda" else None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -122,6 +122,7 @@ def iter_shots(
     shot_buffer_bytes: int,
     spill_dir: Path | None = None,
     decode_threads: int = 0,
+    decode_gpu: int | None = None,
 ) -> Iterator[Shot]:
     """Yield the video's shots in order, each with frames and per-frame detections.
 
@@ -134,7 +135,7 @@ def iter_shots(
     cutter = SceneCutter()
     queue = _DetectionQueue(detector, batch_size, clock)
     try:
-        timeline = iter_timeline(path, threads=decode_threads or True)
+        timeline = iter_timeline(path, threads=decode_threads or True, gpu=decode_gpu)
         yield from _shots(
             timeline, cutter, queue, detect_every, clock, shot_buffer_bytes, spill_dir
         )

@@ -142,6 +142,7 @@ class _VideoRun:
             shot_buffer_bytes=settings.shot_buffer_mb * 2**20,
             spill_dir=default_spill_dir(self.out_root),
             decode_threads=settings.decode_threads,
+            decode_gpu=settings.decode_gpu,
         )
         for shot in shots:
             self.result.shots += 1
