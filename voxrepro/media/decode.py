@@ -114,7 +114,11 @@ def _hwaccel(gpu: int | None) -> Any:
         return None
     from av.codec.hwaccel import HWAccel
 
-    return HWAccel("cuda", device=str(gpu), allow_software_fallback=True)
+    # primary_ctx: share the device's primary context with PyTorch (one context per process,
+    # and the wait policy set by voxrepro.cuda_wait applies to the decoder's copies too).
+    return HWAccel(
+        "cuda", device=str(gpu), allow_software_fallback=True, options={"primary_ctx": "1"}
+    )
 
 
 def _iter_sequential(

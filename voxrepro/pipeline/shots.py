@@ -1,6 +1,7 @@
 """Decode once and cut the 25 fps timeline into shots, detecting faces on the way.
 
-Every timeline frame is decoded once (voxrepro.media), pushed to the online shot cutter
+Every timeline frame is decoded once (voxrepro.media, on a thread that runs a few frames ahead),
+pushed to the online shot cutter
 (voxrepro.scenes, spec §5) and, on every ``detect_every``-th frame of its shot, queued for the
 face detector in batches. A finished shot carries its full-resolution frames and one detection
 list per frame, which is all that tracking, cropping and SyncNet need (spec §6–§8).
@@ -24,6 +25,7 @@ from voxrepro.detect import Detector
 from voxrepro.media import TimelineFrame, iter_timeline
 from voxrepro.pipeline.clock import StageClock
 from voxrepro.pipeline.framestore import ShotFrames
+from voxrepro.pipeline.prefetch import Prefetcher
 from voxrepro.scenes import SceneCutter
 from voxrepro.types import Pathlike
 
@@ -134,17 +136,24 @@ def iter_shots(
     """
     cutter = SceneCutter()
     queue = _DetectionQueue(detector, batch_size, clock)
+    decoded = Prefetcher(lambda: _decode_bgr(path, decode_threads or True, decode_gpu))
     try:
-        timeline = iter_timeline(path, threads=decode_threads or True, gpu=decode_gpu)
-        yield from _shots(
-            timeline, cutter, queue, detect_every, clock, shot_buffer_bytes, spill_dir
-        )
+        yield from _shots(decoded, cutter, queue, detect_every, clock, shot_buffer_bytes, spill_dir)
     finally:
+        decoded.close()
         queue.close()
 
 
+def _decode_bgr(
+    path: Pathlike, threads: bool | int, gpu: int | None
+) -> Iterator[tuple[TimelineFrame, np.ndarray]]:
+    # Runs on the prefetch thread: decoding and the BGR conversion overlap the shot work.
+    for item in iter_timeline(path, threads=threads, gpu=gpu):
+        yield item, item.to_bgr()
+
+
 def _shots(
-    timeline: Iterator[TimelineFrame],
+    decoded: Iterator[tuple[TimelineFrame, np.ndarray]],
     cutter: SceneCutter,
     queue: _DetectionQueue,
     detect_every: int,
@@ -154,11 +163,11 @@ def _shots(
 ) -> Iterator[Shot]:
     shot: Shot | None = None
     while True:
-        with clock("decode"):
-            item = next(timeline, None)
-            frame = item.to_bgr() if item is not None else None
-        if item is None or frame is None:
+        with clock("decode"):  # time spent waiting for the decoding thread
+            pair = next(decoded, None)
+        if pair is None:
             break
+        item, frame = pair
         with clock("scenes"):
             cut = cutter.push(frame)
         if shot is not None and cut:
