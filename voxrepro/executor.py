@@ -32,12 +32,30 @@ def run_processes(
 
     Uses the ``spawn`` start method: torch and PyAV hold threads that do not survive ``fork``.
     ``initializer(*initargs)`` runs once in each worker process before its first item.
+    ``items`` is pulled lazily, at most ``IN_FLIGHT_PER_WORKER * workers`` ahead of the results,
+    so a million-item stream never sits in memory (or in the pool's queue) at once.
     """
     context = mp.get_context("spawn")
     with cf.ProcessPoolExecutor(workers, context, initializer, initargs) as pool:
-        futures = [pool.submit(fn, item) for item in items]
-        for future in cf.as_completed(futures):
-            yield future.result()
+        yield from _bounded(pool, fn, items, IN_FLIGHT_PER_WORKER * workers)
+
+
+#: Items submitted per worker before waiting for a result: enough to keep every worker busy.
+IN_FLIGHT_PER_WORKER = 2
+
+
+def _bounded(
+    pool: cf.Executor, fn: Callable[[ItemT], ResultT], items: Iterable[ItemT], limit: int
+) -> Iterator[ResultT]:
+    pending: set[cf.Future[ResultT]] = set()
+    for item in items:
+        pending.add(pool.submit(fn, item))
+        if len(pending) >= limit:
+            done, pending = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+            for future in done:
+                yield future.result()
+    for future in cf.as_completed(pending):
+        yield future.result()
 
 
 def run_threads(
@@ -45,9 +63,7 @@ def run_threads(
 ) -> Iterator[ResultT]:
     """Threads, for I/O-bound work (downloads), yielding results in finish order."""
     with cf.ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(fn, item) for item in items]
-        for future in cf.as_completed(futures):
-            yield future.result()
+        yield from _bounded(pool, fn, items, IN_FLIGHT_PER_WORKER * workers)
 
 
 def run_parallel(

@@ -8,15 +8,16 @@ published Offset is not applied) as H.264 + AAC mp4. All segments of a video are
 one decoding pass, each through its own streaming :class:`voxrepro.media.ClipWriter` (open only
 while the pass is inside the segment), so memory is bounded by the segments that overlap in
 time, not by the video's length. Clips are written to temporary names and renamed; a clip that
-already exists is skipped, so a rerun resumes. ``run_recrop`` groups segments by source and
-distributes sources over ``voxrepro.executor.run_parallel``.
+already exists is skipped, so a rerun resumes. ``run_recrop`` groups segments by source (all at
+once, or streamed in bounded memory after a counting pass) and distributes sources over
+``voxrepro.executor.run_parallel``, which pulls jobs only as workers free up.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -139,12 +140,43 @@ def group_by_source(
     """One job per source video, holding all its segments (order of first appearance).
 
     All segments are read before the first job starts, so that a reference listed under several
-    identities is still decoded only once; memory is that of the metadata, not of the videos.
+    identities is still decoded only once; memory is that of all the metadata (fine for a test
+    set; for a million segments use ``stream_by_source``).
     """
     groups: dict[str, list[Segment]] = {}
     for segment in segments:
         groups.setdefault(segment.reference, []).append(segment)
     for reference, members in groups.items():
+        yield SourceJob(reference, members, settings)
+
+
+def count_by_reference(segments: Iterable[Segment]) -> dict[str, int]:
+    """How many segments each reference has (a first pass for ``stream_by_source``)."""
+    counts: dict[str, int] = {}
+    for segment in segments:
+        counts[segment.reference] = counts.get(segment.reference, 0) + 1
+    return counts
+
+
+def stream_by_source(
+    segments: Iterable[Segment], counts: Mapping[str, int], settings: RecropSettings
+) -> Iterator[SourceJob]:
+    """``group_by_source`` in bounded memory: a source's job leaves as soon as its last segment
+    (per ``counts``, from a first pass over the same metadata) has been read.
+
+    In a Vox tree a reference's files are contiguous under each identity, so only the sources
+    being read (and those listed under several identities, until their last listing) are held.
+    A source whose count was not reached (metadata changed between the passes) still gets its
+    job at the end, so nothing is lost.
+    """
+    open_groups: dict[str, list[Segment]] = {}
+    for segment in segments:
+        members = open_groups.setdefault(segment.reference, [])
+        members.append(segment)
+        if len(members) >= counts.get(segment.reference, 0):
+            del open_groups[segment.reference]
+            yield SourceJob(segment.reference, members, settings)
+    for reference, members in open_groups.items():
         yield SourceJob(reference, members, settings)
 
 
@@ -154,15 +186,19 @@ def run_recrop(
     workers: int = 1,
     progress: Callable[[int], None] | None = None,
     summary_settings: dict[str, object] | None = None,
+    counts: Mapping[str, int] | None = None,
 ) -> RecropSummary:
     """Recrop every segment, one job per source video, and write ``OUT/recrop.json``.
 
     Args:
-        segments: the segments to cut (any dataset; see :mod:`voxrepro.recrop_plan`).
+        segments: the segments to cut (any dataset; see :mod:`voxrepro.recrop_plan`), read
+            once, as a stream when ``counts`` is given.
         settings: where sources are, where clips go, crop mode and size.
         workers: processes (1: in this process).
         progress: called with the number of segments finished after each source.
         summary_settings: extra values recorded under ``settings`` in the summary.
+        counts: segments per reference (``count_by_reference`` over the same metadata): jobs
+            are then streamed in bounded memory instead of grouped all at once.
 
     Returns:
         The summary (also written atomically to ``OUT/recrop.json``).
@@ -172,9 +208,14 @@ def run_recrop(
     removed = remove_stale_temps(settings.out)
     if removed:
         log.info("removed %d temporary files left by an interrupted run", removed)
-    jobs = list(group_by_source(segments, settings))
     summary = RecropSummary(settings=dict(summary_settings or {}))
-    summary.sources = len(jobs)
+    jobs: Iterable[SourceJob]
+    if counts is None:
+        jobs = list(group_by_source(segments, settings))
+        summary.sources = len(jobs)
+    else:
+        jobs = stream_by_source(segments, counts, settings)
+        summary.sources = len(counts)
     for results in run_parallel(recrop_source, jobs, workers):
         for result in results:
             summary.add(result)

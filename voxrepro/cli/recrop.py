@@ -15,7 +15,7 @@ from voxrepro.cli.common import JsonOpt, QuietOpt, fail, print_json, progress_ba
 from voxrepro.cli.inspect import parse_resolution
 from voxrepro.formats import AUTO, FORMAT_NAMES, MAVCELEB, VOX1, read_segments, resolve_format
 from voxrepro.media import CLIP_CRF, CLIP_PRESET
-from voxrepro.recrop import SUMMARY_NAME, run_recrop
+from voxrepro.recrop import SUMMARY_NAME, count_by_reference, run_recrop
 from voxrepro.recrop_plan import CropMode, RecropSettings, describe_box_assumption
 from voxrepro.recrop_summary import RecropSummary
 from voxrepro.segment import Problem
@@ -96,7 +96,10 @@ def recrop_cmd(
     takes_resolution = box_resolution is not None and name in (VOX1, MAVCELEB)
     options = {"box_resolution": box_resolution} if takes_resolution else {}
     problems: list[Problem] = []
-    segments = list(read_segments(metadata, name, problems, **options))
+    # Two streaming passes instead of a list: a million segments never sit in memory at once.
+    # The first counts segments per source (its problems are reported by the second).
+    counts = count_by_reference(read_segments(metadata, name, [], **options))
+    segments = read_segments(metadata, name, problems, **options)
     settings = RecropSettings(videos, out, mode, size, box_resolution)
     recorded = {
         "metadata": str(metadata),
@@ -112,8 +115,8 @@ def recrop_cmd(
         "encode": f"H.264 yuv420p libx264 {CLIP_PRESET} crf {CLIP_CRF}, 25 fps",
     }
     show = not (quiet or json_out)
-    with progress_bar("recrop", len(segments), enabled=show) as advance:
-        summary = run_recrop(segments, settings, workers, advance, recorded)
+    with progress_bar("recrop", sum(counts.values()), enabled=show) as advance:
+        summary = run_recrop(segments, settings, workers, advance, recorded, counts)
     summary.metafile_problems = [str(p) for p in problems]
     if problems:  # rewrite with the metafile problems included
         write_json_atomic(out / SUMMARY_NAME, summary.to_dict())
