@@ -317,6 +317,7 @@ def bench_end_to_end(
         fp16=args.fp16,
         cuda_wait=args.cuda_wait,
         decode_device=args.decode_device,
+        write_clips=not args.no_clips,
     )
     if args.worker_threads >= 0:
         settings = settings_for_workers(settings, args.workers)
@@ -346,6 +347,7 @@ def bench_end_to_end(
         "decode_threads": settings.decode_threads,
         "cuda_wait": settings.cuda_wait,
         "decode_device": settings.decode_device,
+        "write_clips": settings.write_clips,
         "failed": [r["reason"] for r in results if r["status"] != "done"],
         "segments": sum(r["segments"] for r in results),
         "worker_seconds_by_stage": {k: round(v, 2) for k, v in stage_seconds.items()},
@@ -389,6 +391,7 @@ def main() -> None:
         help="CPU threads per e2e worker: 0 the product's share (cores / workers), -1 unlimited",
     )
     parser.add_argument("--decode-device", default="cpu", help="cpu | cuda (NVDEC), e2e only")
+    parser.add_argument("--no-clips", action="store_true", help="e2e without clip encoding")
     parser.add_argument("--cuda-wait", default="block", help="block | spin | yield | auto")
     parser.add_argument("--e2e-batch-size", type=int, default=0, help="detector batch per worker")
     parser.add_argument("--out", type=Path, default=Path("reports/bench/pipeline.json"))

@@ -203,3 +203,19 @@ def test_real_videos_both_modes_find_the_speaking_face(shared_videos: Path, tmp_
                 rebuilt = out / "recrop" / "unknown" / result.reference
                 n = probe_video(rebuilt / f"{record['utterance']}.mp4").num_frames_25
                 assert n == record["frames"], (mode, result.reference, record)
+
+
+def test_no_clips_writes_the_same_metafiles_and_no_clip(demo_run, demo_source, tmp_path):
+    mode, out, _ = demo_run
+    if mode != Mode.VOX2:
+        pytest.skip("one mode is enough")
+    bare = tmp_path / "bare"
+    summary = run_pipeline([demo_source], bare, PipelineSettings(mode=mode, write_clips=False))
+    (result,) = summary.results
+    assert result.status == "done" and len(result.segments) == 3
+    assert all(record["clip"] is None for record in result.segments)
+    assert not (bare / "clips").exists()
+    with_clips = {p.relative_to(out / "txt"): p.read_bytes() for p in (out / "txt").rglob("*.txt")}
+    without = {p.relative_to(bare / "txt"): p.read_bytes() for p in (bare / "txt").rglob("*.txt")}
+    assert without == with_clips  # same detections, tracks and windows either way
+    assert json.loads((bare / "run.json").read_text())["settings"]["write_clips"] is False

@@ -74,6 +74,9 @@ def pipeline_cmd(
     decode_device: Annotated[
         str, typer.Option(help="cpu | cuda (decode on the GPU with NVDEC; same frames).")
     ] = "cpu",
+    clips: Annotated[
+        bool, typer.Option(help="Encode the segment clips (--no-clips: metafiles only).")
+    ] = True,
     cuda_wait: Annotated[
         str, typer.Option(help="How threads wait on the GPU: block (sleep) | spin | yield | auto.")
     ] = "block",
@@ -97,6 +100,7 @@ def pipeline_cmd(
         fp16=fp16,
         decode_threads=decode_threads,
         decode_device=decode_device,
+        write_clips=clips,
         cuda_wait=cuda_wait,
     )
     # Heavy imports (torch, detectors) only when the command runs.

@@ -59,6 +59,8 @@ class PipelineSettings:
         decode_device: cpu (FFmpeg's software decoder, default) or cuda (NVDEC on the GPU of
             ``device``; same frames, since H.264 decoding is bit-exact, and the CPU is left to
             the rest of the pipeline).
+        write_clips: encode each segment's 224² clip (default); off writes the metafiles and
+            records only (clips can be made later with ``voxrepro recrop``).
         cuda_wait: how CPU threads wait on the GPU: block (sleep, default: frees the core for
             other workers), spin, yield or auto (CUDA's default heuristic, which spins).
     """
@@ -79,6 +81,7 @@ class PipelineSettings:
     shot_buffer_mb: int = 4096
     decode_threads: int = 0
     decode_device: str = "cpu"
+    write_clips: bool = True
     cuda_wait: str = "block"
     extra: dict[str, Any] = field(default_factory=dict)
 

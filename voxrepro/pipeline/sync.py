@@ -42,7 +42,7 @@ def _span_scores(
 
 def score_and_split(
     track_frames: npt.NDArray[np.int64],
-    crops: npt.NDArray[np.uint8],
+    crops: npt.NDArray[np.uint8] | None,
     audio: npt.NDArray[np.int16] | None,
     model: object | None,
     *,
@@ -57,6 +57,7 @@ def score_and_split(
     first, last = int(track_frames[0]), int(track_frames[-1])
     scorable = (
         model is not None
+        and crops is not None
         and audio is not None
         and len(crops) >= MIN_SCORABLE_FRAMES
         and count_windows(len(crops), audio.shape[0]) > 0
@@ -64,6 +65,7 @@ def score_and_split(
     if not scorable:
         return [SegmentScore(first, last, 0, 0.0, None)], None
     # The model was loaded on the settings' device (pipeline.models); scoring runs there.
+    assert crops is not None and audio is not None  # narrowed by scorable
     result = score_track(crops, audio, model, batch_size=batch_size, fp16=fp16)  # type: ignore[arg-type]
     track_values = {
         "offset": result.offset,

@@ -175,7 +175,13 @@ class _VideoRun:
             self.result.tracks += 1
             with self.clock("crop"):
                 windows = track_windows(track.boxes_xyxy, settings.mode, info.width, info.height)
-                crops = cut_track_crops(shot.frames, shot.start, track.frames, windows)
+                # Crops feed SyncNet and the clips; with neither, the windows are all we need.
+                needed = syncnet is not None or settings.write_clips
+                crops = (
+                    cut_track_crops(shot.frames, shot.start, track.frames, windows)
+                    if needed
+                    else None
+                )
             first, last = int(track.frames[0]), int(track.frames[-1])
             with self.clock("syncnet"):
                 spans, track_sync = score_and_split(
@@ -190,18 +196,13 @@ class _VideoRun:
             for seg_id, span in enumerate(spans):
                 rows = slice(span.first - first, span.last - first + 1)
                 utterance = f"{len(self.segments) + 1:05d}"
-                clip = safe_join(
-                    self.out_root, "clips", self.reference, f"{track_id:05d}_{seg_id:03d}.mp4"
-                )
-                with (
-                    self.clock("write"),
-                    # One encoder thread: at 224² x264's threads cost more than they save.
-                    ClipWriter(
-                        clip, CROP_SIZE, _track_audio(audio, span.first, span.last), threads=1
-                    ) as writer,
-                ):
-                    for crop in crops[rows]:
-                        writer.add_frame(crop)
+                clip: Path | None = None
+                if settings.write_clips and crops is not None:
+                    clip = safe_join(
+                        self.out_root, "clips", self.reference, f"{track_id:05d}_{seg_id:03d}.mp4"
+                    )
+                    with self.clock("write"):
+                        _write_clip(clip, crops[rows], _track_audio(audio, span.first, span.last))
                 segment = make_segment(
                     settings.identity,
                     self.reference,
@@ -217,7 +218,7 @@ class _VideoRun:
                 self.result.segments.append(
                     {
                         "utterance": utterance,
-                        "clip": str(clip.relative_to(self.out_root)),
+                        "clip": str(clip.relative_to(self.out_root)) if clip else None,
                         "track": track_id,
                         "segment": seg_id,
                         "first_frame": span.first,
@@ -229,6 +230,13 @@ class _VideoRun:
                         "track_sync": track_sync,
                     }
                 )
+
+
+def _write_clip(clip: Path, crops: np.ndarray, audio: np.ndarray | None) -> None:
+    # One encoder thread: at 224² x264's threads cost more than they save.
+    with ClipWriter(clip, CROP_SIZE, audio, threads=1) as writer:
+        for crop in crops:
+            writer.add_frame(crop)
 
 
 def reference_for(source: Path) -> str:
