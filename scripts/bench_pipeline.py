@@ -27,6 +27,7 @@ import multiprocessing as mp
 import os
 import platform
 import shutil
+import sys
 import tempfile
 import time
 from collections.abc import Sequence
@@ -263,11 +264,14 @@ def _init_worker(
     fp16: bool,
     threads: int,
     cpu_threads: int | None,
+    switch_interval: float = 0.0,
 ) -> None:
     import voxrepro.pipeline.video as video_module
 
     # The product's per-worker setup (thread budget, CUDA wait policy), as run_pipeline does.
     prepare_process(settings, cpu_threads)
+    if switch_interval:
+        sys.setswitchinterval(switch_interval)
     s3fd = S3FDDetector(
         s3fd_path,
         device=settings.device,
@@ -327,7 +331,9 @@ def bench_end_to_end(
     out = work / "e2e_out"
     jobs = [(str(p), str(out)) for p in sorted(inputs.iterdir())]
     context = mp.get_context("spawn")
-    init = (str(s3fd_path), boxes, settings, args.fp16, args.threads, cpu_threads)
+    init = (
+        str(s3fd_path), boxes, settings, args.fp16, args.threads, cpu_threads, args.switch_interval
+    )
     with cf.ProcessPoolExecutor(args.workers, context, _init_worker, init) as pool:
         list(pool.map(_run_one, jobs[: args.workers]))  # warm every worker (model load, cuDNN)
         shutil.rmtree(out, ignore_errors=True)
@@ -348,6 +354,7 @@ def bench_end_to_end(
         "cuda_wait": settings.cuda_wait,
         "decode_device": settings.decode_device,
         "write_clips": settings.write_clips,
+        "switch_interval": args.switch_interval or sys.getswitchinterval(),
         "failed": [r["reason"] for r in results if r["status"] != "done"],
         "segments": sum(r["segments"] for r in results),
         "worker_seconds_by_stage": {k: round(v, 2) for k, v in stage_seconds.items()},
@@ -391,6 +398,9 @@ def main() -> None:
         help="CPU threads per e2e worker: 0 the product's share (cores / workers), -1 unlimited",
     )
     parser.add_argument("--decode-device", default="cpu", help="cpu | cuda (NVDEC), e2e only")
+    parser.add_argument(
+        "--switch-interval", type=float, default=0.0, help="GIL switch interval in e2e workers"
+    )
     parser.add_argument("--no-clips", action="store_true", help="e2e without clip encoding")
     parser.add_argument("--cuda-wait", default="block", help="block | spin | yield | auto")
     parser.add_argument("--e2e-batch-size", type=int, default=0, help="detector batch per worker")
