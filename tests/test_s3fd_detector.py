@@ -186,3 +186,49 @@ def test_cuda_path_matches_cpu(net, frames) -> None:
         for det in detector.detect_batch(frames):
             assert det.dtype == np.float64 and det.shape[1] == 5
             assert np.all(np.diff(det[:, 4]) <= 0)
+
+
+def _i420_frames(count: int, height: int, width: int) -> list[np.ndarray]:
+    rng = np.random.default_rng(3)
+    return [
+        rng.integers(0, 256, size=(height * 3 // 2, width), dtype=np.uint8) for _ in range(count)
+    ]
+
+
+def test_i420_fast_path_gives_the_network_the_same_input(
+    net: S3FDNet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The fast path is a CUDA feature, but its maths is device-agnostic: run it on the CPU.
+    from voxrepro.media.i420 import to_bgr
+
+    detector = S3FDDetector(net=net, device="cpu", params=PARAMS, batch_size=2)
+    assert not detector.accepts_i420(240, 424)  # off the GPU it is not offered
+    monkeypatch.setattr(S3FDDetector, "accepts_i420", lambda self, h, w: True)
+    packed = _i420_frames(3, 240, 424)
+    seen: list[torch.Tensor] = []
+    real = detector.detect_tensor
+    monkeypatch.setattr(
+        detector, "detect_tensor", lambda x, sizes: seen.append(x.clone()) or real(x, sizes)
+    )
+    fast = detector.detect_i420_batch(packed, 240, 424)
+    fast_inputs, seen[:] = torch.cat(seen), []
+    bgr = [to_bgr(frame) for frame in packed]
+    slow = detector.detect_batch(bgr)
+    assert torch.equal(fast_inputs, torch.cat(seen))  # bit-identical network input
+    for a, b in zip(fast, slow, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_i420_fast_path_on_cuda_equals_the_bgr_path(net) -> None:
+    import copy
+
+    from voxrepro.media.i420 import to_bgr
+
+    gpu = S3FDDetector(net=copy.deepcopy(net), device="cuda", params=PARAMS, batch_size=2)
+    assert gpu.accepts_i420(720, 1280) and not gpu.accepts_i420(720, 1278)
+    packed = _i420_frames(3, 240, 424)
+    fast = gpu.detect_i420_batch(packed, 240, 424)
+    slow = gpu.detect_batch([to_bgr(frame) for frame in packed])
+    for a, b in zip(fast, slow, strict=True):
+        np.testing.assert_array_equal(a, b)
