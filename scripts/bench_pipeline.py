@@ -42,7 +42,6 @@ from voxrepro.detect.base import Detector
 from voxrepro.detect.s3fd import S3FDDetector
 from voxrepro.detect.s3fd_net import S3FDNet
 from voxrepro.media import VideoWriter, iter_timeline, read_audio
-from voxrepro.media.i420 import window_bgr
 from voxrepro.pipeline.crops import cut_track_crops, track_windows
 from voxrepro.pipeline.framestore import ShotFrames
 from voxrepro.pipeline.process import prepare_process, settings_for_workers, threads_per_worker
@@ -120,28 +119,15 @@ class OracleBoxesAfterS3FD(Detector):
 
     def detect_batch(self, frames: Sequence[np.ndarray]) -> list[np.ndarray]:
         self.s3fd.detect_batch(frames)
+        out = []
         x, y, side = BARCODE
-        # Read from a small contiguous copy: sampling cells of the full 720p frame in place
-        # cost 20 ms a frame, more than the whole pipeline (profiled on the H100 host).
-        return [self._oracle(np.ascontiguousarray(f[y : y + side, x : x + side])) for f in frames]
-
-    bgr_frames = False  # --bgr-frames: measure the pipeline without the packed-I420 route
-
-    def accepts_i420(self, height: int, width: int) -> bool:
-        return not self.bgr_frames and self.s3fd.accepts_i420(height, width)
-
-    def detect_i420_batch(
-        self, frames: Sequence[np.ndarray], height: int, width: int
-    ) -> list[np.ndarray]:
-        self.s3fd.detect_i420_batch(frames, height, width)
-        x, y, side = BARCODE
-        window = (x, y, x + side, y + side)
-        return [self._oracle(window_bgr(f, height, width, window)) for f in frames]
-
-    def _oracle(self, code: np.ndarray) -> np.ndarray:
-        index = read_barcode(code)
-        row = self.boxes[index] if index is not None and index < len(self.boxes) else None
-        return np.zeros((0, 5)) if row is None else np.array([[*row, 0.99]])
+        for frame in frames:
+            # Read from a small contiguous copy: sampling cells of the full 720p frame in place
+            # cost 20 ms a frame, more than the whole pipeline (profiled on the H100 host).
+            index = read_barcode(np.ascontiguousarray(frame[y : y + side, x : x + side]))
+            row = self.boxes[index] if index is not None and index < len(self.boxes) else None
+            out.append(np.zeros((0, 5)) if row is None else np.array([[*row, 0.99]]))
+        return out
 
     def describe(self) -> dict[str, Any]:
         return {**self.s3fd.describe(), "name": self.NAME, "boxes": "oracle (benchmark only)"}
@@ -279,7 +265,6 @@ def _init_worker(
     threads: int,
     cpu_threads: int | None,
     switch_interval: float = 0.0,
-    bgr_frames: bool = False,
 ) -> None:
     import voxrepro.pipeline.video as video_module
 
@@ -295,7 +280,6 @@ def _init_worker(
         threads=threads,
     )
     oracle = OracleBoxesAfterS3FD(s3fd, boxes)
-    oracle.bgr_frames = bgr_frames
     video_module.get_detector = lambda _settings: oracle  # benchmark harness only
     video_module.score_and_split = speaking_after_syncnet(video_module.score_and_split)
     _WORKER["settings"] = settings
@@ -348,14 +332,7 @@ def bench_end_to_end(
     jobs = [(str(p), str(out)) for p in sorted(inputs.iterdir())]
     context = mp.get_context("spawn")
     init = (
-        str(s3fd_path),
-        boxes,
-        settings,
-        args.fp16,
-        args.threads,
-        cpu_threads,
-        args.switch_interval,
-        args.bgr_frames,
+        str(s3fd_path), boxes, settings, args.fp16, args.threads, cpu_threads, args.switch_interval
     )
     with cf.ProcessPoolExecutor(args.workers, context, _init_worker, init) as pool:
         list(pool.map(_run_one, jobs[: args.workers]))  # warm every worker (model load, cuDNN)
@@ -378,7 +355,6 @@ def bench_end_to_end(
         "decode_device": settings.decode_device,
         "write_clips": settings.write_clips,
         "switch_interval": args.switch_interval or sys.getswitchinterval(),
-        "frames_kept_as": "bgr" if args.bgr_frames else "i420 where the detector takes it",
         "failed": [r["reason"] for r in results if r["status"] != "done"],
         "segments": sum(r["segments"] for r in results),
         "worker_seconds_by_stage": {k: round(v, 2) for k, v in stage_seconds.items()},
@@ -425,7 +401,6 @@ def main() -> None:
     parser.add_argument(
         "--switch-interval", type=float, default=0.0, help="GIL switch interval in e2e workers"
     )
-    parser.add_argument("--bgr-frames", action="store_true", help="e2e without the I420 route")
     parser.add_argument("--no-clips", action="store_true", help="e2e without clip encoding")
     parser.add_argument("--cuda-wait", default="block", help="block | spin | yield | auto")
     parser.add_argument("--e2e-batch-size", type=int, default=0, help="detector batch per worker")

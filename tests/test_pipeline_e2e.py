@@ -23,7 +23,6 @@ from voxrepro.demo.source import (
     iter_reference_segments,
     write_demo_video,
 )
-from voxrepro.detect.base import Detector
 from voxrepro.formats import read_segments
 from voxrepro.media import VideoWriter, probe_video
 from voxrepro.pipeline import Mode, PipelineSettings, run_pipeline
@@ -220,51 +219,3 @@ def test_no_clips_writes_the_same_metafiles_and_no_clip(demo_run, demo_source, t
     without = {p.relative_to(bare / "txt"): p.read_bytes() for p in (bare / "txt").rglob("*.txt")}
     assert without == with_clips  # same detections, tracks and windows either way
     assert json.loads((bare / "run.json").read_text())["settings"]["write_clips"] is False
-
-
-class _I420Route(Detector):
-    """The embedded detector, but claiming the packed-I420 route (frames stay I420 in the
-    pipeline; the base class converts each batch back to BGR for detection)."""
-
-    NAME = "i420-route"
-
-    def __init__(self, inner: Detector) -> None:
-        self.inner = inner
-
-    def detect_batch(self, frames):  # type: ignore[no-untyped-def]
-        return self.inner.detect_batch(frames)
-
-    def accepts_i420(self, height: int, width: int) -> bool:
-        return True
-
-    def describe(self):  # type: ignore[no-untyped-def]
-        return self.inner.describe()
-
-
-@pytest.mark.parametrize("mode", [Mode.VOX2, Mode.CENTRED])
-def test_i420_frames_give_the_same_outputs_as_bgr_frames(
-    demo_source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: Mode
-) -> None:
-    import voxrepro.pipeline.video as video_module
-    from voxrepro.media import iter_timeline
-    from voxrepro.pipeline.models import get_detector
-
-    settings = PipelineSettings(mode=mode)
-    inner = get_detector(settings)
-    outs = {}
-    for route, detector in (("bgr", inner), ("i420", _I420Route(inner))):
-        monkeypatch.setattr(video_module, "get_detector", lambda _s, d=detector: d)
-        outs[route] = tmp_path / route
-        (result,) = run_pipeline([demo_source], outs[route], settings).results
-        assert result.status == "done" and result.tracks == 3
-    txt = {
-        route: {p.relative_to(out): p.read_bytes() for p in (out / "txt").rglob("*.txt")}
-        for route, out in outs.items()
-    }
-    assert txt["i420"] == txt["bgr"] and len(txt["bgr"]) == 3  # same shots, boxes, windows
-    clips = sorted(p.relative_to(outs["bgr"]) for p in (outs["bgr"] / "clips").rglob("*.mp4"))
-    assert clips
-    for clip in clips:  # same crops, frame for frame
-        a = [item.to_bgr() for item in iter_timeline(outs["bgr"] / clip)]
-        b = [item.to_bgr() for item in iter_timeline(outs["i420"] / clip)]
-        assert len(a) == len(b) and all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))

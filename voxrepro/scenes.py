@@ -162,30 +162,10 @@ class SceneCutter:
                 f"frame {self._frames_seen}: size {frame.shape[1]}x{frame.shape[0]} differs from "
                 f"the first frame's {self._frame_shape[1]}x{self._frame_shape[0]}"
             )
-        factor = self._downscale or 1
-        return self._push_small(frame[::factor, ::factor] if factor > 1 else frame)
-
-    def factor_for(self, frame_width: int) -> int:
-        """The slice factor frames of this width get (fixed by the first frame, or given)."""
-        if self._downscale is None:
-            return compute_downscale_factor(frame_width)
-        return self._downscale
-
-    def push_downscaled(self, small: npt.NDArray[np.uint8], frame_shape: tuple[int, ...]) -> bool:
-        """``push`` for a caller that sliced the frame itself: ``small`` must equal
-        ``frame[::f, ::f]`` with ``f = factor_for(frame width)`` (e.g. sampled straight from
-        the decoder's YUV planes); ``frame_shape`` is the full frame's (H, W, 3)."""
-        if self._frame_shape is None:
-            self._frame_shape = tuple(frame_shape)
-            if self._downscale is None:
-                self._downscale = compute_downscale_factor(frame_shape[1])
-        elif tuple(frame_shape) != self._frame_shape:
-            raise ValueError(f"frame {self._frames_seen}: size differs from the first frame's")
-        return self._push_small(small)
-
-    def _push_small(self, small: npt.NDArray[np.uint8]) -> bool:
         index = self._frames_seen
         self._frames_seen += 1
+        factor = self._downscale or 1
+        small = frame[::factor, ::factor] if factor > 1 else frame
         hsv = cv2.cvtColor(np.ascontiguousarray(small), cv2.COLOR_BGR2HSV)
         previous, self._previous_hsv = self._previous_hsv, hsv
         if previous is None:

@@ -68,23 +68,6 @@ class Detector(abc.ABC):
     def close(self) -> None:  # noqa: B027 (optional hook: a no-op by default, on purpose)
         """Release resources (models, threads). Safe to call twice."""
 
-    def accepts_i420(self, height: int, width: int) -> bool:
-        """Whether ``detect_i420_batch`` is a fast path for frames of this size (it always
-        works; the pipeline keeps packed I420 frames only when this says it pays)."""
-        return False
-
-    def detect_i420_batch(
-        self, frames: Sequence[npt.NDArray[np.uint8]], height: int, width: int
-    ) -> list[Detections]:
-        """``detect_batch`` on packed I420 frames (``voxrepro.media.i420``) of one size.
-
-        Default: convert each frame to BGR with OpenCV (the decoder's own conversion), then
-        ``detect_batch``; backends with a faster exact route override it.
-        """
-        from voxrepro.media.i420 import to_bgr
-
-        return self.detect_batch([to_bgr(frame) for frame in frames])
-
     def detect(self, frame: BgrFrame) -> Detections:
         """Convenience: ``detect_batch([frame])[0]``."""
         return self.detect_batch([frame])[0]

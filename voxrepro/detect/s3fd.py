@@ -43,7 +43,6 @@ from voxrepro.detect.s3fd_box import (
 )
 from voxrepro.detect.s3fd_net import S3FDNet, load_s3fd
 from voxrepro.errors import InvalidInputError, ModelError
-from voxrepro.media.i420 import quarter_bgr, quarter_is_exact
 from voxrepro.types import Pathlike
 
 log = logging.getLogger("voxrepro")
@@ -197,34 +196,6 @@ class S3FDDetector(Detector):
             x = self._to_network_input(host)
             yield self.detect_tensor(x, [frames[i].shape[:2] for i in chunk])
 
-    def accepts_i420(self, height: int, width: int) -> bool:
-        """On CUDA at the spec's 0.25 scale, packed I420 frames are converted and resized on the
-        GPU with OpenCV's exact integer maths (``voxrepro.media.i420.quarter_bgr``): the same
-        network input, without the CPU's full-frame conversion and resize."""
-        return (
-            self.device.type == "cuda"
-            and self.scale == 0.25
-            and self.resize == "cv2"
-            and quarter_is_exact(height, width)
-        )
-
-    def detect_i420_batch(
-        self, frames: Sequence[np.ndarray], height: int, width: int
-    ) -> list[Detections]:
-        if not self.accepts_i420(height, width):
-            return super().detect_i420_batch(frames, height, width)
-        results: list[Detections] = []
-        for start in range(0, len(frames), self.batch_size):
-            chunk = np.stack(frames[start : start + self.batch_size])
-            host = torch.from_numpy(chunk)
-            if self.device.type == "cuda":
-                host = host.pin_memory()  # so that the upload overlaps
-            packed = host.to(self.device, non_blocking=True)
-            small = quarter_bgr(packed, height, width)  # (B, h, w, 3) uint8 BGR, as OpenCV's
-            x = self._to_network_input(small)
-            results.extend(self.detect_tensor(x, [(height, width)] * len(chunk)))
-        return results
-
     def detect_batch_reference(self, frames: Sequence[BgrFrame]) -> list[Detections]:
         """The spec's way (§4.1): one frame per forward pass, resize in this thread.
 
@@ -295,7 +266,7 @@ class S3FDDetector(Detector):
         return batch.pin_memory() if self.device.type == "cuda" else batch
 
     def _to_network_input(self, host: torch.Tensor) -> torch.Tensor:
-        """(B, h, w, 3) uint8 BGR (host or device) -> (B, 3, h, w) float32 RGB minus means."""
+        """(B, h, w, 3) uint8 BGR on the host -> (B, 3, h, w) float32 RGB minus means, on device."""
         x = host.to(self.device, non_blocking=True).permute(0, 3, 1, 2).float()
         x = x.flip(1) - self._means.view(1, 3, 1, 1)  # BGR -> RGB, then the means
         if self.channels_last:

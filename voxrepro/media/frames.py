@@ -65,12 +65,6 @@ class TimelineFrame:
             return rows.reshape(plane.height, plane.line_size)[:, : plane.width].copy()
         return cv2.cvtColor(self.to_bgr(), cv2.COLOR_BGR2GRAY)
 
-    def to_i420(self) -> npt.NDArray[np.uint8] | None:
-        """The frame as one packed I420 array ``(H * 3 / 2, W)`` (see ``voxrepro.media.i420``),
-        or None when it is not 8-bit limited-range 4:2:0 with even sides."""
-        planes = self._yuv_planes()
-        return None if planes is None else _pack_i420(*planes)
-
     def to_bgr(self) -> BgrImage:
         """The whole frame as an HxWx3 uint8 BGR array (cached; do not modify it)."""
         if self._bgr is None:

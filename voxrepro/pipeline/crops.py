@@ -22,7 +22,6 @@ from voxrepro.crop import (
     shift_inside,
     smooth_track,
 )
-from voxrepro.media.i420 import window_bgr
 from voxrepro.pipeline.framestore import ShotFrames
 from voxrepro.pipeline.settings import CROP_SCALE, CROP_SIZE, MEDIAN_KERNEL, PAD_VALUE, Mode
 
@@ -51,19 +50,10 @@ def cut_track_crops(
     track_frames: np.ndarray,
     windows: IntWindows,
     size: int = CROP_SIZE,
-    i420_size: tuple[int, int] | None = None,
 ) -> npt.NDArray[np.uint8]:
-    """(T, size, size, 3) BGR crops of the track's frames (padded with 110 where needed).
-
-    ``i420_size``: (height, width) when ``frames`` holds packed I420 frames; only each window
-    is converted then, with the same pixels as cutting it from the full BGR frame.
-    """
+    """(T, size, size, 3) BGR crops of the track's frames (padded with 110 where needed)."""
     crops = np.empty((len(track_frames), size, size, 3), dtype=np.uint8)
     for row, (frame_index, window) in enumerate(zip(track_frames, windows, strict=True)):
-        frame = frames[int(frame_index) - shot_start]
-        if i420_size is not None:
-            patch = window_bgr(frame, *i420_size, tuple(int(v) for v in window))  # type: ignore[arg-type]
-        else:
-            patch = cut_window(frame, window, pad_value=PAD_VALUE)
+        patch = cut_window(frames[int(frame_index) - shot_start], window, pad_value=PAD_VALUE)
         crops[row] = cv2.resize(patch, (size, size), interpolation=cv2.INTER_LINEAR)
     return crops

@@ -18,7 +18,7 @@ Frame = npt.NDArray[np.uint8]
 
 
 class ShotFrames:
-    """Append-only store of same-shaped frames (BGR or packed I420), indexed from 0 in the shot."""
+    """Append-only store of same-sized BGR frames, indexed from 0 within the shot."""
 
     def __init__(self, max_bytes: int, spill_dir: Path | None = None) -> None:
         self._max_bytes = max_bytes

@@ -14,7 +14,7 @@ hold restarts at each shot's first frame so that boxes never leak across a cut.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,9 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from voxrepro.detect import Detector
-from voxrepro.errors import DecodeError
 from voxrepro.media import TimelineFrame, iter_timeline
-from voxrepro.media.i420 import subsample_bgr
 from voxrepro.pipeline.clock import StageClock
 from voxrepro.pipeline.framestore import ShotFrames
 from voxrepro.pipeline.prefetch import Prefetcher
@@ -36,16 +34,10 @@ Detections = np.ndarray  # (K, 5) x1, y1, x2, y2, score in original pixels
 
 @dataclass
 class Shot:
-    """One shot ``[start, end)`` on the 25 fps timeline with its frames and detections.
-
-    ``frames`` holds BGR images, or packed I420 arrays when ``i420`` (the detector's fast path,
-    see ``voxrepro.media.i420``); ``size`` is the frames' (height, width) either way.
-    """
+    """One shot ``[start, end)`` on the 25 fps timeline with its frames and detections."""
 
     start: int
     frames: ShotFrames
-    size: tuple[int, int]
-    i420: bool = False
     detections: list[Detections | None] = field(default_factory=list)
 
     @property
@@ -80,8 +72,6 @@ class _DetectionQueue:
         self.frames_detected = 0
 
     def add(self, shot: Shot, local_index: int, frame: np.ndarray) -> None:
-        if self._pending and self._pending[0][0].i420 != shot.i420:
-            self._submit()  # a batch holds one frame kind
         self._pending.append((shot, local_index, frame))
         if len(self._pending) >= self._batch_size:
             self._submit()
@@ -95,12 +85,7 @@ class _DetectionQueue:
 
     def _detect(self, batch: list[tuple[Shot, int, np.ndarray]]) -> None:
         started = time.perf_counter()
-        frames = [frame for _, _, frame in batch]
-        first = batch[0][0]
-        if first.i420:
-            results = self._detector.detect_i420_batch(frames, *first.size)
-        else:
-            results = self._detector.detect_batch(frames)
+        results = self._detector.detect_batch([frame for _, _, frame in batch])
         for (shot, local_index, _), boxes in zip(batch, results, strict=True):
             shot.detections[local_index] = boxes
         self._clock.add("detect", time.perf_counter() - started)
@@ -151,9 +136,7 @@ def iter_shots(
     """
     cutter = SceneCutter()
     queue = _DetectionQueue(detector, batch_size, clock)
-    decoded = Prefetcher(
-        lambda: _decode_frames(path, decode_threads or True, decode_gpu, detector.accepts_i420)
-    )
+    decoded = Prefetcher(lambda: _decode_bgr(path, decode_threads or True, decode_gpu))
     try:
         yield from _shots(decoded, cutter, queue, detect_every, clock, shot_buffer_bytes, spill_dir)
     finally:
@@ -161,29 +144,16 @@ def iter_shots(
         queue.close()
 
 
-def _decode_frames(
-    path: Pathlike, threads: bool | int, gpu: int | None, i420_pays: Callable[[int, int], bool]
-) -> Iterator[tuple[TimelineFrame, np.ndarray, bool]]:
-    """``(item, frame, is_i420)`` per timeline frame, on the prefetch thread.
-
-    Frames stay packed I420 (no full-frame conversion on the CPU) when the detector has an exact
-    fast path for them at this size; otherwise they are converted to BGR here.
-    """
-    use_i420: bool | None = None
+def _decode_bgr(
+    path: Pathlike, threads: bool | int, gpu: int | None
+) -> Iterator[tuple[TimelineFrame, np.ndarray]]:
+    # Runs on the prefetch thread: decoding and the BGR conversion overlap the shot work.
     for item in iter_timeline(path, threads=threads, gpu=gpu):
-        if use_i420 is None:
-            use_i420 = i420_pays(item.height, item.width) and item.to_i420() is not None
-        if use_i420:
-            packed = item.to_i420()
-            if packed is None:
-                raise DecodeError(f"{path}: pixel format changed at frame {item.index}")
-            yield item, packed, True
-        else:
-            yield item, item.to_bgr(), False
+        yield item, item.to_bgr()
 
 
 def _shots(
-    decoded: Iterator[tuple[TimelineFrame, np.ndarray, bool]],
+    decoded: Iterator[tuple[TimelineFrame, np.ndarray]],
     cutter: SceneCutter,
     queue: _DetectionQueue,
     detect_every: int,
@@ -194,18 +164,12 @@ def _shots(
     shot: Shot | None = None
     while True:
         with clock("decode"):  # time spent waiting for the decoding thread
-            decoded_frame = next(decoded, None)
-        if decoded_frame is None:
+            pair = next(decoded, None)
+        if pair is None:
             break
-        item, frame, is_i420 = decoded_frame
-        size = (item.height, item.width)
+        item, frame = pair
         with clock("scenes"):
-            if is_i420:
-                step = cutter.factor_for(item.width)
-                small = subsample_bgr(frame, item.height, item.width, step)
-                cut = cutter.push_downscaled(small, (*size, 3))
-            else:
-                cut = cutter.push(frame)
+            cut = cutter.push(frame)
         if shot is not None and cut:
             queue.flush()
             _fill_holds(shot)
@@ -213,7 +177,7 @@ def _shots(
             shot.frames.clear()
             shot = None
         if shot is None:
-            shot = Shot(item.index, ShotFrames(shot_buffer_bytes, spill_dir), size, is_i420)
+            shot = Shot(item.index, ShotFrames(shot_buffer_bytes, spill_dir))
         local_index = len(shot.frames)
         shot.frames.append(frame)
         shot.detections.append(None)

@@ -178,13 +178,7 @@ class _VideoRun:
                 # Crops feed SyncNet and the clips; with neither, the windows are all we need.
                 needed = syncnet is not None or settings.write_clips
                 crops = (
-                    cut_track_crops(
-                        shot.frames,
-                        shot.start,
-                        track.frames,
-                        windows,
-                        i420_size=shot.size if shot.i420 else None,
-                    )
+                    cut_track_crops(shot.frames, shot.start, track.frames, windows)
                     if needed
                     else None
                 )
