@@ -125,3 +125,67 @@ def test_settings_name_the_cuda_device_for_decoding() -> None:
         PipelineSettings(device="cpu", decode_device="cuda")
     with pytest.raises(InvalidInputError, match="--decode-device"):
         PipelineSettings(decode_device="nvdec")
+
+
+def test_workers_claim_gpus_round_robin(monkeypatch: pytest.MonkeyPatch) -> None:
+    import multiprocessing as mp
+
+    from voxrepro.pipeline.process import claim_gpu
+
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
+    counter = mp.get_context("spawn").Value("i", 0)
+    claimed = []
+    for _ in range(5):
+        claimed.append(claim_gpu(counter, ["3", "5"]))
+        assert os.environ["CUDA_VISIBLE_DEVICES"] == claimed[-1]
+    assert claimed == ["3", "5", "3", "5", "3"]
+    assert claim_gpu(None, ["3"]) is None and claim_gpu(counter, []) is None
+
+
+def test_gpus_to_spread_only_for_several_workers_and_gpus(monkeypatch: pytest.MonkeyPatch) -> None:
+    from voxrepro.pipeline.process import gpus_to_spread
+
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    assert gpus_to_spread(PipelineSettings(device="cuda"), 4) == ["0", "1"]
+    assert gpus_to_spread(PipelineSettings(device="auto"), 4) == ["0", "1"]
+    assert gpus_to_spread(PipelineSettings(device="cuda"), 1) == []  # one worker: nothing to do
+    assert gpus_to_spread(PipelineSettings(device="cuda:1"), 4) == []  # the user's pick
+    assert gpus_to_spread(PipelineSettings(device="cpu"), 4) == []
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "2,7")
+    assert gpus_to_spread(PipelineSettings(device="cuda"), 4) == ["2", "7"]
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    assert gpus_to_spread(PipelineSettings(device="cuda"), 4) == []
+
+
+def _visible_gpu(_: int) -> str:
+    return os.environ.get("CUDA_VISIBLE_DEVICES", "")
+
+
+def test_each_pool_worker_claims_a_gpu_before_work() -> None:
+    import multiprocessing as mp
+
+    from voxrepro.pipeline.process import claim_gpu
+
+    counter = mp.get_context("spawn").Value("i", 0)
+    seen = set(run_parallel(_visible_gpu, range(6), 2, claim_gpu, (counter, ["0", "1"])))
+    assert counter.value == 2  # each of the two processes claimed once, before its items
+    assert seen <= {"0", "1"} and seen
+
+
+def test_cuda_out_of_memory_is_one_actionable_line(tmp_path: Path) -> None:
+    from voxrepro.pipeline.video import _failure_reason
+
+    class OutOfMemoryError(RuntimeError):  # torch.cuda.OutOfMemoryError's name
+        pass
+
+    page = (
+        "CUDA out of memory. Tried to allocate 900.00 MiB. GPU 0 has a total capacity of "
+        "79.18 GiB of which 624.44 MiB is free. Process 771 has 66.00 MiB memory in use.\nmore"
+    )
+    reason = _failure_reason(tmp_path / "v.mp4", OutOfMemoryError(page))
+    assert reason.startswith(f"{tmp_path / 'v.mp4'}: CUDA out of memory. Tried to allocate")
+    assert "--workers" in reason and "--batch-size" in reason
+    assert "\n" not in reason and "Process 771" not in reason
+    other = _failure_reason(tmp_path / "v.mp4", ValueError("bad\nsecond line"))
+    assert other == f"{tmp_path / 'v.mp4'}: ValueError: bad"

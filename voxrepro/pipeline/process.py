@@ -4,7 +4,8 @@ Several workers on one host each decode, convert, resize and crop. Left alone, e
 OpenCV, FFmpeg and PyTorch pools size themselves to the whole machine (OpenCV's workers also
 spin while idle), so 14 workers on 16 cores run hundreds of threads that fight for the cores.
 Each worker gets ``cores // workers`` threads instead, and on CUDA its threads sleep while the
-GPU works (:mod:`voxrepro.cuda_wait`) rather than spinning a core each.
+GPU works (:mod:`voxrepro.cuda_wait`) rather than spinning a core each. On a host with several
+GPUs the workers are spread over them, round robin, so that no single GPU runs out of memory.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
+from typing import Any
 
 from voxrepro.cuda_wait import set_cuda_wait
 from voxrepro.pipeline.settings import PipelineSettings
@@ -42,17 +44,57 @@ def limit_cpu_threads(threads: int) -> None:
         torch.set_num_threads(threads)
 
 
-def prepare_process(settings: PipelineSettings, threads: int | None = None) -> bool:
+def gpus_to_spread(settings: PipelineSettings, workers: int) -> list[str]:
+    """GPU ids to spread ``workers`` processes over (round robin), or [] to leave them alone.
+
+    Only for ``--device auto|cuda`` with several workers and several visible GPUs; a device
+    named by index (``cuda:1``) is the user's choice and is kept. Counts GPUs through NVML
+    (no CUDA context in the parent process).
+    """
+    if workers <= 1 or settings.device not in ("auto", "cuda"):
+        return []
+    import torch
+
+    count = torch.cuda.device_count()
+    if count <= 1:
+        return []
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    ids = [i.strip() for i in visible.split(",") if i.strip()] if visible else []
+    return ids[:count] if len(ids) >= count else [str(i) for i in range(count)]
+
+
+def claim_gpu(counter: Any, gpu_ids: list[str]) -> str | None:
+    """Give this worker process the next GPU (round robin) by narrowing CUDA_VISIBLE_DEVICES;
+    it must run before the process's first CUDA call. ``counter``: a shared ``multiprocessing``
+    integer, one per pool."""
+    if not gpu_ids or counter is None:
+        return None
+    with counter.get_lock():
+        turn = counter.value
+        counter.value += 1
+    chosen = gpu_ids[turn % len(gpu_ids)]
+    os.environ["CUDA_VISIBLE_DEVICES"] = chosen
+    return chosen
+
+
+def prepare_process(
+    settings: PipelineSettings,
+    threads: int | None = None,
+    counter: Any = None,
+    gpu_ids: list[str] | None = None,
+) -> bool:
     """Set up this process for pipeline work; call before its first CUDA call.
 
     Args:
         settings: the run's settings (device and CUDA wait policy).
         threads: CPU threads for this process, or None to leave the pools at their defaults
             (one process using the whole machine).
+        counter, gpu_ids: spread worker processes over these GPUs (``gpus_to_spread``).
 
     Returns:
         Whether the CUDA wait policy was applied (False on machines without a CUDA driver).
     """
+    claim_gpu(counter, gpu_ids or [])
     if threads is not None:
         limit_cpu_threads(threads)
     index = settings.cuda_index
@@ -69,6 +111,8 @@ def settings_for_workers(settings: PipelineSettings, workers: int) -> PipelineSe
 
 __all__ = [
     "available_cpus",
+    "claim_gpu",
+    "gpus_to_spread",
     "limit_cpu_threads",
     "prepare_process",
     "settings_for_workers",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.metadata as md
 import json
+import multiprocessing as mp
 import platform
 import time
 from collections import Counter
@@ -16,7 +17,12 @@ from voxrepro import __version__
 from voxrepro.atomic import remove_stale_temps, write_json_atomic
 from voxrepro.errors import InvalidInputError
 from voxrepro.executor import run_parallel
-from voxrepro.pipeline.process import prepare_process, settings_for_workers, threads_per_worker
+from voxrepro.pipeline.process import (
+    gpus_to_spread,
+    prepare_process,
+    settings_for_workers,
+    threads_per_worker,
+)
 from voxrepro.pipeline.settings import PipelineSettings
 from voxrepro.pipeline.video import VideoResult, VideoStatus, process_video, result_path
 from voxrepro.types import Pathlike, ProgressFn
@@ -177,7 +183,10 @@ def run_pipeline(
                 progress(1)
             continue
         jobs.append((video, out, settings))
-    results = run_parallel(_worker, jobs, workers, prepare_process, (settings, threads))
+    gpu_ids = gpus_to_spread(settings, workers)
+    counter = mp.get_context("spawn").Value("i", 0) if gpu_ids else None
+    init = (settings, threads, counter, gpu_ids)
+    results = run_parallel(_worker, jobs, workers, prepare_process, init)
     for result in results:
         summary.results.append(result)
         if progress:

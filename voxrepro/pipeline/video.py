@@ -239,6 +239,21 @@ def _write_clip(clip: Path, crops: np.ndarray, audio: np.ndarray | None) -> None
             writer.add_frame(crop)
 
 
+def _failure_reason(source: Path, error: BaseException) -> str:
+    """One line naming the file; CUDA out-of-memory gets what to change instead of torch's
+    page-long allocator report (and the cache is freed so that the next video can run)."""
+    if type(error).__name__ == "OutOfMemoryError":
+        import torch
+
+        torch.cuda.empty_cache()
+        first = str(error).split(". GPU", 1)[0].split("\n", 1)[0]
+        return (
+            f"{source}: {first} - lower --batch-size / --syncnet-batch-size, or run fewer "
+            f"--workers per GPU"
+        )
+    return f"{source}: {type(error).__name__}: {error}".split("\n", 1)[0]
+
+
 def reference_for(source: Path) -> str:
     """The reference (source video id) of a file: its stem, validated as a path component."""
     return validate_component(source.stem, "video name", str(source))
@@ -262,7 +277,7 @@ def process_video(source: Path, out_root: Path, settings: PipelineSettings) -> V
         logger.debug("pipeline failed on %s", source, exc_info=True)
         result = run.result
         result.status = VideoStatus.FAILED
-        result.reason = f"{source}: {type(error).__name__}: {error}"
+        result.reason = _failure_reason(source, error)
     run.clock.add("total", time.perf_counter() - started)
     result.timings = run.clock.as_dict()
     write_json_atomic(result_path(out_root, result.reference), result.to_dict())
