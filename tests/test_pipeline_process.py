@@ -189,3 +189,22 @@ def test_cuda_out_of_memory_is_one_actionable_line(tmp_path: Path) -> None:
     assert "\n" not in reason and "Process 771" not in reason
     other = _failure_reason(tmp_path / "v.mp4", ValueError("bad\nsecond line"))
     assert other == f"{tmp_path / 'v.mp4'}: ValueError: bad"
+
+
+def test_sharing_a_gpu_without_mps_is_warned(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from voxrepro.pipeline.process import gpu_sharing_warning, mps_running
+
+    monkeypatch.setenv("CUDA_MPS_PIPE_DIRECTORY", str(tmp_path))
+    assert not mps_running()
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    warning = gpu_sharing_warning(PipelineSettings(device="cuda"), 4)
+    assert warning is not None and "nvidia-cuda-mps-control -d" in warning
+    assert gpu_sharing_warning(PipelineSettings(device="cuda"), 1) is None
+    assert gpu_sharing_warning(PipelineSettings(device="cpu"), 4) is None
+    (tmp_path / "control").touch()  # the daemon's control pipe
+    assert mps_running() and gpu_sharing_warning(PipelineSettings(device="cuda"), 4) is None
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    (tmp_path / "control").unlink()
+    assert gpu_sharing_warning(PipelineSettings(device="auto"), 4) is None  # no GPU: nothing

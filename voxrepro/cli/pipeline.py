@@ -35,6 +35,8 @@ def _render(summary: RunSummary, settings: PipelineSettings) -> None:
     for reference in summary.skipped:
         table.add_row(escape(reference), "[dim]skipped (done)[/]", "", "", "", "")
     stdout_console.print(table)
+    for warning in summary.run_warnings:
+        console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
     if settings.syncnet_weights is None:
         console.print(
             "[yellow]warning:[/] no --syncnet-weights: SyncNet skipped, one segment per track, "

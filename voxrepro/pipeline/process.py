@@ -63,6 +63,31 @@ def gpus_to_spread(settings: PipelineSettings, workers: int) -> list[str]:
     return ids[:count] if len(ids) >= count else [str(i) for i in range(count)]
 
 
+#: Where the CUDA MPS control daemon listens by default (``nvidia-cuda-mps-control -d``).
+DEFAULT_MPS_PIPE = "/tmp/nvidia-mps"
+
+
+def mps_running() -> bool:
+    """Whether a CUDA MPS control daemon is listening (its control pipe exists)."""
+    pipe = os.environ.get("CUDA_MPS_PIPE_DIRECTORY", DEFAULT_MPS_PIPE)
+    return os.path.exists(os.path.join(pipe, "control"))
+
+
+def gpu_sharing_warning(settings: PipelineSettings, workers: int) -> str | None:
+    """A warning when several workers will share a GPU without MPS (they then time-slice it,
+    one process's kernels at a time), else None."""
+    if workers <= 1 or settings.device == "cpu" or mps_running():
+        return None
+    import torch
+
+    if not torch.cuda.is_available():
+        return None
+    return (
+        f"{workers} workers share the GPU without the CUDA MPS daemon, so they take turns on it; "
+        "start it with `nvidia-cuda-mps-control -d` (as the user that runs the pipeline)"
+    )
+
+
 def claim_gpu(counter: Any, gpu_ids: list[str]) -> str | None:
     """Give this worker process the next GPU (round robin) by narrowing CUDA_VISIBLE_DEVICES;
     it must run before the process's first CUDA call. ``counter``: a shared ``multiprocessing``
@@ -112,8 +137,10 @@ def settings_for_workers(settings: PipelineSettings, workers: int) -> PipelineSe
 __all__ = [
     "available_cpus",
     "claim_gpu",
+    "gpu_sharing_warning",
     "gpus_to_spread",
     "limit_cpu_threads",
+    "mps_running",
     "prepare_process",
     "settings_for_workers",
     "threads_per_worker",

@@ -18,6 +18,7 @@ from voxrepro.atomic import remove_stale_temps, write_json_atomic
 from voxrepro.errors import InvalidInputError
 from voxrepro.executor import run_parallel
 from voxrepro.pipeline.process import (
+    gpu_sharing_warning,
     gpus_to_spread,
     prepare_process,
     settings_for_workers,
@@ -59,6 +60,7 @@ class RunSummary:
     skipped: list[str] = field(default_factory=list)
     seconds: float = 0.0
     settings: PipelineSettings | None = None  # as run (automatic values resolved)
+    run_warnings: list[str] = field(default_factory=list)  # about the run, not one video
 
     @property
     def failed(self) -> list[VideoResult]:
@@ -115,6 +117,7 @@ def build_run_record(summary: RunSummary, settings: PipelineSettings) -> dict[st
             "segments": sum(len(r.segments) for r in results),
         },
         "warnings": dict(warnings),
+        "run_warnings": summary.run_warnings,
         "stages": _stage_rates(results),
         "videos": [
             {
@@ -183,6 +186,9 @@ def run_pipeline(
                 progress(1)
             continue
         jobs.append((video, out, settings))
+    sharing = gpu_sharing_warning(settings, workers) if jobs else None
+    if sharing:
+        summary.run_warnings.append(sharing)
     gpu_ids = gpus_to_spread(settings, workers)
     counter = mp.get_context("spawn").Value("i", 0) if gpu_ids else None
     init = (settings, threads, counter, gpu_ids)

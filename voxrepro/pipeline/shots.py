@@ -2,8 +2,9 @@
 
 Every timeline frame is decoded once (voxrepro.media, on a thread that runs a few frames
 ahead), pushed to the online shot cutter (voxrepro.scenes, spec §5) and, on every
-``detect_every``-th frame of its shot, queued for the face detector in batches. A finished shot carries its full-resolution frames and one detection
-list per frame, which is all that tracking, cropping and SyncNet need (spec §6–§8).
+``detect_every``-th frame of its shot, queued for the face detector in batches. A finished
+shot carries its full-resolution frames and one detection list per frame, which is all that
+tracking, cropping and SyncNet need (spec §6–§8).
 
 ``detect_every`` N > 1 holds each detected frame's boxes for the next N-1 frames of the same
 shot (a zero-order hold, like SEED §4.7) but, unlike SEED, with exact frame numbers, and the
