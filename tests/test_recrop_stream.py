@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from voxrepro.executor import IN_FLIGHT_PER_WORKER, run_parallel, run_threads
+from voxrepro.executor import IN_FLIGHT_PER_WORKER, run_parallel
 from voxrepro.recrop import count_by_reference, group_by_source, stream_by_source
 from voxrepro.recrop_plan import RecropSettings
 from voxrepro.segment import Segment, make_segment
@@ -92,11 +92,3 @@ def test_process_pool_pulls_items_lazily() -> None:
     assert len(pulled) <= IN_FLIGHT_PER_WORKER * 2 + 1  # not the whole stream up front
     assert sorted([first, *results]) == sorted(v * v for v in range(40))
     assert len(pulled) == 40
-
-
-def test_thread_pool_pulls_items_lazily() -> None:
-    pulled: list[int] = []
-    results = run_threads(_square, _counting(pulled, 30), 3)
-    next(results)
-    assert len(pulled) <= IN_FLIGHT_PER_WORKER * 3 + 1
-    assert len(list(results)) == 29

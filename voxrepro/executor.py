@@ -58,14 +58,6 @@ def _bounded(
         yield future.result()
 
 
-def run_threads(
-    fn: Callable[[ItemT], ResultT], items: Iterable[ItemT], workers: int
-) -> Iterator[ResultT]:
-    """Threads, for I/O-bound work (downloads), yielding results in finish order."""
-    with cf.ThreadPoolExecutor(max_workers=workers) as pool:
-        yield from _bounded(pool, fn, items, IN_FLIGHT_PER_WORKER * workers)
-
-
 def run_parallel(
     fn: Callable[[ItemT], ResultT],
     items: Iterable[ItemT],
