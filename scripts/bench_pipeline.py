@@ -13,8 +13,11 @@ Stages are timed on the same decoded frames; ``ratio`` is batched vs the spec's 
 (one frame per S3FD forward; SyncNet in batches of 20 windows with a per-window loop).
 
     python scripts/bench_pipeline.py --label cpu            # this machine
-    python scripts/bench_pipeline.py --label h100 --device cuda --frames 750 --videos 24 \\
-        --workers 12 --batch-size 128 --fp16
+    nvidia-cuda-mps-control -d                              # GPU host: share the GPU
+    python scripts/bench_pipeline.py --label h100 --device cuda --frames 750 \\
+        --detect-frames 3072 --batch-size 256 --e2e-batch-size 128 --fp16 --stage-threads 8 \\
+        --threads 1 --workers 14 --videos 28
+    # several GPUs: workers are spread over them, as `voxrepro pipeline` does
 """
 
 from __future__ import annotations
@@ -44,7 +47,12 @@ from voxrepro.detect.s3fd_net import S3FDNet
 from voxrepro.media import VideoWriter, iter_timeline, read_audio
 from voxrepro.pipeline.crops import cut_track_crops, track_windows
 from voxrepro.pipeline.framestore import ShotFrames
-from voxrepro.pipeline.process import prepare_process, settings_for_workers, threads_per_worker
+from voxrepro.pipeline.process import (
+    gpus_to_spread,
+    prepare_process,
+    settings_for_workers,
+    threads_per_worker,
+)
 from voxrepro.pipeline.settings import Mode, PipelineSettings
 from voxrepro.pipeline.sync import SegmentScore
 from voxrepro.scenes import SceneCutter
@@ -265,11 +273,13 @@ def _init_worker(
     threads: int,
     cpu_threads: int | None,
     switch_interval: float = 0.0,
+    gpu_spread: tuple[Any, list[str]] = (None, []),
 ) -> None:
     import voxrepro.pipeline.video as video_module
 
-    # The product's per-worker setup (thread budget, CUDA wait policy), as run_pipeline does.
-    prepare_process(settings, cpu_threads)
+    # The product's per-worker setup (thread budget, CUDA wait policy, GPU spreading), as
+    # run_pipeline does.
+    prepare_process(settings, cpu_threads, *gpu_spread)
     if switch_interval:
         sys.setswitchinterval(switch_interval)
     s3fd = S3FDDetector(
@@ -328,11 +338,20 @@ def bench_end_to_end(
     cpu_threads = None
     if args.worker_threads >= 0:
         cpu_threads = args.worker_threads or threads_per_worker(args.workers)
+    gpu_ids = gpus_to_spread(settings, args.workers)
+    counter = mp.get_context("spawn").Value("i", 0) if gpu_ids else None
     out = work / "e2e_out"
     jobs = [(str(p), str(out)) for p in sorted(inputs.iterdir())]
     context = mp.get_context("spawn")
     init = (
-        str(s3fd_path), boxes, settings, args.fp16, args.threads, cpu_threads, args.switch_interval
+        str(s3fd_path),
+        boxes,
+        settings,
+        args.fp16,
+        args.threads,
+        cpu_threads,
+        args.switch_interval,
+        (counter, gpu_ids),
     )
     with cf.ProcessPoolExecutor(args.workers, context, _init_worker, init) as pool:
         list(pool.map(_run_one, jobs[: args.workers]))  # warm every worker (model load, cuDNN)
@@ -352,6 +371,7 @@ def bench_end_to_end(
         "cpu_threads_per_worker": cpu_threads,
         "decode_threads": settings.decode_threads,
         "cuda_wait": settings.cuda_wait,
+        "gpus": gpu_ids or "one",
         "decode_device": settings.decode_device,
         "write_clips": settings.write_clips,
         "switch_interval": args.switch_interval or sys.getswitchinterval(),
