@@ -333,10 +333,9 @@ def bench_end_to_end(
         decode_device=args.decode_device,
         write_clips=not args.no_clips,
     )
-    if args.worker_threads >= 0:
-        settings = settings_for_workers(settings, args.workers)
     cpu_threads = None
     if args.worker_threads >= 0:
+        settings = settings_for_workers(settings, args.workers)
         cpu_threads = args.worker_threads or threads_per_worker(args.workers)
     gpu_ids = gpus_to_spread(settings, args.workers)
     counter = mp.get_context("spawn").Value("i", 0) if gpu_ids else None

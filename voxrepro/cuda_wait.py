@@ -38,6 +38,14 @@ def _driver() -> ctypes.CDLL | None:
         return None
 
 
+def _device(driver: ctypes.CDLL, device_index: int) -> ctypes.c_int | None:
+    """The driver's handle of ``cuda:device_index`` (initialising the driver), or None."""
+    device = ctypes.c_int()
+    if driver.cuInit(0) != 0 or driver.cuDeviceGet(ctypes.byref(device), device_index) != 0:
+        return None
+    return device
+
+
 def set_cuda_wait(policy: CudaWait | str, device_index: int = 0) -> bool:
     """Set how this process's threads wait on ``cuda:device_index``.
 
@@ -50,10 +58,8 @@ def set_cuda_wait(policy: CudaWait | str, device_index: int = 0) -> bool:
     """
     flag = SCHED_FLAGS[CudaWait(policy).value]
     driver = _driver()
-    if driver is None:
-        return False
-    device = ctypes.c_int()
-    if driver.cuInit(0) != 0 or driver.cuDeviceGet(ctypes.byref(device), device_index) != 0:
+    device = _device(driver, device_index) if driver is not None else None
+    if driver is None or device is None:
         return False
     setter = getattr(driver, "cuDevicePrimaryCtxSetFlags_v2", None) or getattr(
         driver, "cuDevicePrimaryCtxSetFlags", None
@@ -70,15 +76,11 @@ def set_cuda_wait(policy: CudaWait | str, device_index: int = 0) -> bool:
 def get_cuda_wait(device_index: int = 0) -> CudaWait | None:
     """The wait policy of the primary context of ``cuda:device_index`` (None without CUDA)."""
     driver = _driver()
-    if driver is None:
+    device = _device(driver, device_index) if driver is not None else None
+    if driver is None or device is None:
         return None
-    device = ctypes.c_int()
     flags, active = ctypes.c_uint(), ctypes.c_int()
-    if (
-        driver.cuInit(0) != 0
-        or driver.cuDeviceGet(ctypes.byref(device), device_index) != 0
-        or driver.cuDevicePrimaryCtxGetState(device, ctypes.byref(flags), ctypes.byref(active))
-    ):
+    if driver.cuDevicePrimaryCtxGetState(device, ctypes.byref(flags), ctypes.byref(active)):
         return None
     by_flag = {value: CudaWait(name) for name, value in SCHED_FLAGS.items()}
     return by_flag.get(flags.value & SCHED_MASK)

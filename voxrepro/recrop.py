@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -150,12 +151,9 @@ def group_by_source(
         yield SourceJob(reference, members, settings)
 
 
-def count_by_reference(segments: Iterable[Segment]) -> dict[str, int]:
+def count_by_reference(segments: Iterable[Segment]) -> Counter[str]:
     """How many segments each reference has (a first pass for ``stream_by_source``)."""
-    counts: dict[str, int] = {}
-    for segment in segments:
-        counts[segment.reference] = counts.get(segment.reference, 0) + 1
-    return counts
+    return Counter(segment.reference for segment in segments)
 
 
 def stream_by_source(

@@ -54,9 +54,9 @@ def iter_timeline(
     """
     if stop is not None and stop <= start:
         return
-    if wanted is None or gpu is not None:
-        if wanted is not None:
-            raise ValueError("GPU decoding is sequential: pass either wanted or gpu")
+    if wanted is not None and gpu is not None:
+        raise ValueError("GPU decoding is sequential: pass either wanted or gpu")
+    if wanted is None:
         yield from _iter_sequential(path, start, stop, threads, gpu)
         return
     chosen = np.unique(np.asarray(wanted, dtype=np.int64).reshape(-1))

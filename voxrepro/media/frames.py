@@ -46,7 +46,7 @@ class TimelineFrame:
                 or self.height % 2
             ):
                 return None
-            views = [_plane_rows(plane, plane.height) for plane in frame.planes]
+            views = [_plane_rows(plane) for plane in frame.planes]
             if frame.format.name == "nv12":
                 chroma = views[1][:, : self.width]
                 views = [views[0][:, : self.width], chroma[:, 0::2], chroma[:, 1::2]]
@@ -61,8 +61,7 @@ class TimelineFrame:
         frame = self._frame
         if frame.format.name in ("yuv420p", "yuvj420p", "nv12"):
             plane = frame.planes[0]
-            rows = np.frombuffer(plane, dtype=np.uint8)[: plane.line_size * plane.height]
-            return rows.reshape(plane.height, plane.line_size)[:, : plane.width].copy()
+            return _plane_rows(plane)[:, : plane.width].copy()
         return cv2.cvtColor(self.to_bgr(), cv2.COLOR_BGR2GRAY)
 
     def to_bgr(self) -> BgrImage:
@@ -112,10 +111,10 @@ class TimelineFrame:
 Planes = tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint8], npt.NDArray[np.uint8]]
 
 
-def _plane_rows(plane: Any, height: int) -> npt.NDArray[np.uint8]:
-    """A plane's rows as an (height, line_size) view (padding columns included)."""
-    rows = np.frombuffer(plane, dtype=np.uint8)[: plane.line_size * height]
-    return rows.reshape(height, plane.line_size)
+def _plane_rows(plane: Any) -> npt.NDArray[np.uint8]:
+    """A plane's rows as a (height, line_size) view (padding columns included)."""
+    rows = np.frombuffer(plane, dtype=np.uint8)[: plane.line_size * plane.height]
+    return rows.reshape(plane.height, plane.line_size)
 
 
 def _check_inside(x1: int, y1: int, x2: int, y2: int, width: int, height: int) -> None:

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from voxrepro.cuda_wait import CudaWait
 from voxrepro.errors import InvalidInputError
 
 
@@ -28,7 +29,7 @@ CROP_SIZE = 224
 CROP_SCALE = 0.40
 PAD_VALUE = 110
 MEDIAN_KERNEL = 13
-CUDA_WAITS = ("block", "spin", "yield", "auto")
+CUDA_WAITS = tuple(policy.value for policy in CudaWait)
 DECODE_DEVICES = ("cpu", "cuda")
 
 
@@ -98,7 +99,8 @@ class PipelineSettings:
             )
         if self.decode_device not in DECODE_DEVICES:
             raise InvalidInputError(
-                f"--decode-device must be cpu or cuda, got {self.decode_device!r}"
+                f"--decode-device must be one of {', '.join(DECODE_DEVICES)}, "
+                f"got {self.decode_device!r}"
             )
         if self.decode_device == "cuda" and self.cuda_index is None:
             raise InvalidInputError("--decode-device cuda needs --device auto, cuda or cuda:N")
