@@ -30,6 +30,7 @@ import multiprocessing as mp
 import os
 import platform
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -299,8 +300,10 @@ def _run_one(job: tuple[str, str]) -> dict[str, Any]:
     from voxrepro.pipeline.video import process_video
 
     source, out = job
+    cpu_started = time.process_time()  # every thread of this worker: decode, encode, GPU feed
     result = process_video(Path(source), Path(out), _WORKER["settings"])
     return {
+        "cpu_seconds": time.process_time() - cpu_started,
         "frames": result.frames,
         "segments": len(result.segments),
         "status": result.status,
@@ -376,6 +379,9 @@ def bench_end_to_end(
         "switch_interval": args.switch_interval or sys.getswitchinterval(),
         "failed": [r["reason"] for r in results if r["status"] != "done"],
         "segments": sum(r["segments"] for r in results),
+        # CPU time of the workers per frame: with the cores, the ceiling on frames/s when the
+        # workers are CPU-bound (cores * 1000 / this).
+        "worker_cpu_ms_per_frame": round(1000 * sum(r["cpu_seconds"] for r in results) / frames, 2),
         "worker_seconds_by_stage": {k: round(v, 2) for k, v in stage_seconds.items()},
         "real_time_factor": round(frames / seconds / 25, 1),
     }
@@ -390,7 +396,21 @@ def machine() -> dict[str, Any]:
     }
     if torch.cuda.is_available():
         info["gpu"] = torch.cuda.get_device_name(0)
+        # The benchmark uses every GPU it can see; on a multi-GPU host CUDA_VISIBLE_DEVICES
+        # narrows it to the GPUs a figure is meant for.
+        info["visible_gpus"] = torch.cuda.device_count()
+        info["host_gpus"] = _host_gpu_count()
     return info
+
+
+def _host_gpu_count() -> int | None:
+    try:
+        listing = subprocess.run(
+            ["nvidia-smi", "--list-gpus"], capture_output=True, text=True, timeout=30, check=True
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return len([line for line in listing.stdout.splitlines() if line.startswith("GPU ")])
 
 
 def main() -> None:

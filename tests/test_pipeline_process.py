@@ -199,8 +199,18 @@ def test_sharing_a_gpu_without_mps_is_warned(
     monkeypatch.setenv("CUDA_MPS_PIPE_DIRECTORY", str(tmp_path))
     assert not mps_running()
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
     warning = gpu_sharing_warning(PipelineSettings(device="cuda"), 4)
     assert warning is not None and "nvidia-cuda-mps-control -d" in warning
+    assert warning.startswith("4 workers share the GPU")
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    assert gpu_sharing_warning(PipelineSettings(device="cuda"), 2) is None  # one worker a GPU
+    spread = gpu_sharing_warning(PipelineSettings(device="cuda"), 5)
+    assert spread is not None and spread.startswith("3 workers share each of the 2 GPUs")
+    # cuda:0 pins every worker to one GPU, so they do share it
+    assert gpu_sharing_warning(PipelineSettings(device="cuda:0"), 2) is not None
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
     assert gpu_sharing_warning(PipelineSettings(device="cuda"), 1) is None
     assert gpu_sharing_warning(PipelineSettings(device="cpu"), 4) is None
     (tmp_path / "control").touch()  # the daemon's control pipe

@@ -75,16 +75,21 @@ def mps_running() -> bool:
 
 def gpu_sharing_warning(settings: PipelineSettings, workers: int) -> str | None:
     """A warning when several workers will share a GPU without MPS (they then time-slice it,
-    one process's kernels at a time), else None."""
+    one process's kernels at a time), else None. Workers spread one per GPU share nothing."""
     if workers <= 1 or settings.device == "cpu" or mps_running():
         return None
     import torch
 
     if not torch.cuda.is_available():
         return None
+    gpus = max(1, len(gpus_to_spread(settings, workers)))
+    per_gpu = -(-workers // gpus)
+    if per_gpu <= 1:
+        return None
+    where = "the GPU" if gpus == 1 else f"each of the {gpus} GPUs"
     return (
-        f"{workers} workers share the GPU without the CUDA MPS daemon, so they take turns on it; "
-        "start it with `nvidia-cuda-mps-control -d` (as the user that runs the pipeline)"
+        f"{per_gpu} workers share {where} without the CUDA MPS daemon, so they take turns on "
+        "it; start it with `nvidia-cuda-mps-control -d` (as the user that runs the pipeline)"
     )
 
 
