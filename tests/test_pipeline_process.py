@@ -13,6 +13,7 @@ from voxrepro.cuda_wait import CudaWait, get_cuda_wait, set_cuda_wait
 from voxrepro.errors import InvalidInputError
 from voxrepro.executor import run_parallel
 from voxrepro.pipeline.process import (
+    THREAD_ENV_VARIABLES,
     limit_cpu_threads,
     prepare_process,
     settings_for_workers,
@@ -39,16 +40,22 @@ def test_automatic_decode_threads_resolve_to_the_workers_share() -> None:
 
 
 @pytest.fixture
-def restore_threads():
+def restore_threads(monkeypatch: pytest.MonkeyPatch):
+    from threadpoolctl import ThreadpoolController
+
     cv2_before, torch_before = cv2.getNumThreads(), torch.get_num_threads()
-    env_before = os.environ.get("OMP_NUM_THREADS")
+    blas_before = ThreadpoolController().info()
+    for variable in THREAD_ENV_VARIABLES:
+        original = os.environ.get(variable)
+        monkeypatch.setenv(variable, original or "")  # records it, to put back at teardown
+        if original is None:
+            monkeypatch.delenv(variable)
     yield
     cv2.setNumThreads(cv2_before)
     torch.set_num_threads(torch_before)
-    if env_before is None:
-        os.environ.pop("OMP_NUM_THREADS", None)
-    else:
-        os.environ["OMP_NUM_THREADS"] = env_before
+    controller = ThreadpoolController()
+    for pool in blas_before:
+        controller.select(filepath=pool["filepath"]).limit(limits=pool["num_threads"])
 
 
 def test_limit_cpu_threads_caps_opencv_and_torch(restore_threads: None) -> None:
@@ -56,6 +63,36 @@ def test_limit_cpu_threads_caps_opencv_and_torch(restore_threads: None) -> None:
     assert cv2.getNumThreads() == 1
     assert torch.get_num_threads() == 1
     assert os.environ["OMP_NUM_THREADS"] == "1"
+
+
+_BLAS_PROBE = """
+import json, sys
+import numpy  # loads numpy's OpenBLAS: one thread per core
+from threadpoolctl import threadpool_info
+from voxrepro.pipeline.process import limit_cpu_threads
+before = {p["filepath"]: p["num_threads"] for p in threadpool_info()}
+limit_cpu_threads(1)
+import scipy.signal  # loads SciPy's own OpenBLAS after the cap
+after = {p["filepath"]: p["num_threads"] for p in threadpool_info()}
+print(json.dumps({"before": before, "after": after}))
+"""
+
+
+def test_limit_cpu_threads_caps_blas_pools_loaded_before_and_after(tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in THREAD_ENV_VARIABLES}
+    probe = subprocess.run(
+        [sys.executable, "-c", _BLAS_PROBE], capture_output=True, text=True, env=env, check=True
+    )
+    pools = json.loads(probe.stdout.strip().splitlines()[-1])
+    loaded_later = set(pools["after"]) - set(pools["before"])
+    assert pools["before"] and loaded_later, pools  # numpy's pool, then SciPy's
+    if os.cpu_count() and os.cpu_count() > 1:
+        assert max(pools["before"].values()) > 1  # uncapped, a pool sizes itself to the cores
+    assert set(pools["after"].values()) == {1}, pools
 
 
 def test_prepare_process_limits_threads_and_reports_cuda_policy(restore_threads: None) -> None:
@@ -69,8 +106,6 @@ def test_unknown_cuda_wait_is_refused_in_settings_and_module() -> None:
         PipelineSettings(cuda_wait="sleepy")
     with pytest.raises(ValueError):
         set_cuda_wait("sleepy")
-
-
 
 
 def test_run_parallel_runs_the_initializer_in_each_worker() -> None:
