@@ -15,9 +15,11 @@ Stages are timed on the same decoded frames; ``ratio`` is batched vs the spec's 
     python scripts/bench_pipeline.py --label cpu            # this machine
     nvidia-cuda-mps-control -d                              # GPU host: share the GPU
     python scripts/bench_pipeline.py --label h100 --device cuda --frames 750 \\
-        --detect-frames 3072 --batch-size 256 --e2e-batch-size 128 --fp16 --stage-threads 8 \\
-        --threads 1 --workers 14 --videos 28
-    # several GPUs: workers are spread over them, as `voxrepro pipeline` does
+        --detect-frames 3072 --batch-size 256 --e2e-batch-size 64 --fp16 --stage-threads 8 \\
+        --threads 1 --workers 16 --videos 32
+    # several GPUs: workers are spread over them, as `voxrepro pipeline` does; to measure ONE
+    # GPU of a bigger host (the 'h100_32cpu' figures): CUDA_VISIBLE_DEVICES=0 and
+    # --workers 31 --videos 62
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import importlib.util
+import os
 import pstats
 import sys
 import tempfile
@@ -50,6 +51,14 @@ def main() -> None:
         result = bench._run_one((str(video), str(work / "out")))
         profile.disable()
         print(result["timings"], result["frames"])
+        # CPU well above wall time with one busy thread means idle pools spinning (run9 in
+        # reports/bench/pipeline_h100_variants.json: OpenBLAS, one thread per core, x3).
+        per_frame = 1000 / max(1, result["frames"])
+        threads = len(os.listdir("/proc/self/task")) if os.path.isdir("/proc/self/task") else "?"
+        print(
+            f"worker: {result['cpu_seconds'] * per_frame:.2f} ms CPU a frame over "
+            f"{result['timings']['total'] * per_frame:.2f} ms wall; {threads} threads alive"
+        )
         pstats.Stats(profile).sort_stats("tottime").print_stats(12)
         # The detector runs on a background thread in the pipeline: profile it directly too.
         import voxrepro.pipeline.video as video_module

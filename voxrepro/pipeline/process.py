@@ -42,9 +42,10 @@ def limit_cpu_threads(threads: int) -> None:
     already loaded (through threadpoolctl) or loaded later (through the environment).
 
     The BLAS pools matter most: numpy, SciPy and OpenCV each load their own OpenBLAS, each
-    starts one thread per core at import, and those threads spin after every call (the MFCCs'
-    matrix products). On a 32-core host that was 93 threads per worker burning about 22 ms of
-    CPU per frame, as much as the whole pipeline's own work.
+    starts one thread per core at import, and those threads spin after every call (matrix
+    products such as the MFCCs'). On a 32-core host that was 93 extra threads per worker
+    burning about 19 ms of CPU per frame, twice the pipeline's own work
+    (``reports/bench/pipeline_h100_variants.json``, run9).
     """
     import cv2
     from threadpoolctl import threadpool_limits
