@@ -286,3 +286,39 @@ def test_two_worker_processes_give_the_same_clips(sources: Path, tmp_path: Path)
         got = [synth.read_barcode(frame) for _, frame in media.iter_timeline_frames(clip)]
         timeline = barcode_timeline(sources / f"{segment.reference}.mp4")
         assert got == [timeline[k] for k in segment.frames]
+
+
+def test_several_workers_each_get_their_share_of_the_cores(
+    sources: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import voxrepro.recrop as recrop_module
+    from voxrepro.cpu_budget import limit_cpu_threads, threads_per_worker
+
+    pools: list[tuple[object, tuple[int, ...]]] = []
+    decoders: list[object] = []
+
+    def serial_pool(fn, jobs, workers, initializer=None, initargs=()):  # type: ignore[no-untyped-def]
+        pools.append((initializer, initargs))  # not run here: it would cap this test process
+        return (fn(job) for job in jobs)
+
+    real_iter = media.iter_timeline
+
+    def recording_iter(*args, **kwargs):  # type: ignore[no-untyped-def]
+        decoders.append(kwargs.get("threads"))
+        return real_iter(*args, **kwargs)
+
+    monkeypatch.setattr(recrop_module, "run_parallel", serial_pool)
+    monkeypatch.setattr(media, "iter_timeline", recording_iter)
+    segments = [vox2_segment("id1", REF_30, "00001", 0, 10)]
+    share = threads_per_worker(4)
+    summary = run_recrop(segments, RecropSettings(sources, tmp_path / "a"), workers=4)
+    assert summary.counts["written"] == 1
+    assert pools == [(limit_cpu_threads, (share,))]
+    assert decoders == [share]
+    assert summary.settings["threads_per_worker"] == share
+    assert summary.settings["decode_threads"] == share
+    # an explicit decoder thread count is kept; one worker leaves FFmpeg its own choice
+    run_recrop(segments, RecropSettings(sources, tmp_path / "b", decode_threads=3), workers=4)
+    single = run_recrop(segments, RecropSettings(sources, tmp_path / "c"), workers=1)
+    assert decoders[1:] == [3, True]
+    assert pools[2] == (None, ()) and single.settings["decode_threads"] == "auto"

@@ -15,6 +15,7 @@ once, or streamed in bounded memory after a counting pass) and distributes sourc
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections import Counter
@@ -26,6 +27,7 @@ import numpy as np
 
 from voxrepro import media
 from voxrepro.atomic import remove_stale_temps, write_json_atomic
+from voxrepro.cpu_budget import limit_cpu_threads, threads_per_worker
 from voxrepro.errors import DecodeError, InvalidInputError
 from voxrepro.executor import run_parallel
 from voxrepro.recrop_plan import RecropSettings, clip_path, crop_windows, find_source
@@ -106,7 +108,7 @@ def _cut_all(job: SourceJob, todo: list[tuple[Segment, Path]]) -> list[SegmentRe
             item.notes.append(f"audio ends early: {missing} samples of silence appended")
             samples = np.concatenate([samples, np.zeros(missing, dtype=np.int16)])
         item.audio = samples
-    results.extend(cut_clips(source, pending))
+    results.extend(cut_clips(source, pending, job.settings.decode_threads))
     return results
 
 
@@ -135,9 +137,7 @@ def _plan(
     return pending, failed
 
 
-def group_by_source(
-    segments: Iterable[Segment], settings: RecropSettings
-) -> Iterator[SourceJob]:
+def group_by_source(segments: Iterable[Segment], settings: RecropSettings) -> Iterator[SourceJob]:
     """One job per source video, holding all its segments (order of first appearance).
 
     All segments are read before the first job starts, so that a reference listed under several
@@ -207,6 +207,17 @@ def run_recrop(
     if removed:
         log.info("removed %d temporary files left by an interrupted run", removed)
     summary = RecropSummary(settings=dict(summary_settings or {}))
+    initializer: Callable[[int], None] | None = None
+    initargs: tuple[int, ...] = ()
+    if workers > 1:
+        # Each worker gets its share of the cores: left alone, every worker's decoder, OpenCV
+        # and BLAS pools size themselves to the whole machine.
+        threads = threads_per_worker(workers)
+        if not settings.decode_threads:
+            settings = dataclasses.replace(settings, decode_threads=threads)
+        initializer, initargs = limit_cpu_threads, (threads,)
+        summary.settings["threads_per_worker"] = threads
+    summary.settings["decode_threads"] = settings.decode_threads or "auto"
     jobs: Iterable[SourceJob]
     if counts is None:
         jobs = list(group_by_source(segments, settings))
@@ -214,7 +225,7 @@ def run_recrop(
     else:
         jobs = stream_by_source(segments, counts, settings)
         summary.sources = len(counts)
-    for results in run_parallel(recrop_source, jobs, workers):
+    for results in run_parallel(recrop_source, jobs, workers, initializer, initargs):
         for result in results:
             summary.add(result)
         if progress is not None:
@@ -222,4 +233,3 @@ def run_recrop(
     summary.elapsed_seconds = time.perf_counter() - started
     write_json_atomic(settings.out / SUMMARY_NAME, summary.to_dict())
     return summary
-

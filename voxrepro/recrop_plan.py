@@ -48,6 +48,8 @@ class RecropSettings:
         mode: crop rule for Vox1/Vox2/MAV-Celeb (CelebV-HQ always uses its own).
         size: output side in pixels, or None for the dataset default (224; CelebV-HQ 512).
         box_resolution: (width, height) pixel boxes refer to, or None for the 360-px default.
+        decode_threads: FFmpeg decoder threads per source, 0 for FFmpeg's choice (one per
+            core); ``run_recrop`` sets each worker's share of the cores when several run.
     """
 
     videos: Path
@@ -55,6 +57,7 @@ class RecropSettings:
     mode: CropMode = CropMode.VOX2
     size: int | None = None
     box_resolution: tuple[int, int] | None = None
+    decode_threads: int = 0
 
     def size_for(self, segment: Segment) -> int:
         if self.size is not None:

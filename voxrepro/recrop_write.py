@@ -78,8 +78,11 @@ class BackgroundEncoder:
             raise self._error
 
 
-def cut_clips(source: Path, pending: list[PendingClip]) -> list[SegmentResult]:
-    """Write every pending clip of ``source`` from one pass over its 25 fps timeline.
+def cut_clips(
+    source: Path, pending: list[PendingClip], decode_threads: int = 0
+) -> list[SegmentResult]:
+    """Write every pending clip of ``source`` from one pass over its 25 fps timeline
+    (``decode_threads``: FFmpeg decoder threads, 0 for FFmpeg's choice).
 
     Never raises for bad media: a decoding or encoding failure fails the clips not yet
     finished (finished clips stay written); a segment past the end of the video fails with
@@ -97,7 +100,8 @@ def cut_clips(source: Path, pending: list[PendingClip]) -> list[SegmentResult]:
     failure: tuple[FailureReason, str] | None = None
     try:
         # Only the frames some clip needs are decoded (keyframe intervals in between skipped).
-        for item in media.iter_timeline(source, start, wanted=wanted):
+        threads = decode_threads or True
+        for item in media.iter_timeline(source, start, wanted=wanted, threads=threads):
             while (
                 next_opening < len(by_first)
                 and by_first[next_opening].segment.first_frame <= item.index
