@@ -19,7 +19,8 @@ Stages are timed on the same decoded frames; ``ratio`` is batched vs the spec's 
         --threads 1 --workers 16 --videos 32
     # several GPUs: workers are spread over them, as `voxrepro pipeline` does; to measure ONE
     # GPU of a bigger host (the 'h100_32cpu' figures): CUDA_VISIBLE_DEVICES=0 and
-    # --workers 31 --videos 62
+    # --workers 31 --videos 62. scripts/bench_pipeline_gpu.sh runs such variants and the full
+    # benchmark as the committed H100 figures were run.
 """
 
 from __future__ import annotations
