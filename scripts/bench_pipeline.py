@@ -45,18 +45,14 @@ import cv2
 import numpy as np
 import torch
 
+from voxrepro.cpu_budget import threads_per_worker
 from voxrepro.detect.base import Detector
 from voxrepro.detect.s3fd import S3FDDetector
 from voxrepro.detect.s3fd_net import S3FDNet
 from voxrepro.media import VideoWriter, iter_timeline, read_audio
 from voxrepro.pipeline.crops import cut_track_crops, track_windows
 from voxrepro.pipeline.framestore import ShotFrames
-from voxrepro.pipeline.process import (
-    gpus_to_spread,
-    prepare_process,
-    settings_for_workers,
-    threads_per_worker,
-)
+from voxrepro.pipeline.process import gpus_to_spread, prepare_process, settings_for_workers
 from voxrepro.pipeline.settings import Mode, PipelineSettings
 from voxrepro.pipeline.sync import SegmentScore
 from voxrepro.scenes import SceneCutter

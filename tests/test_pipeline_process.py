@@ -9,16 +9,11 @@ import cv2
 import pytest
 import torch
 
+from voxrepro.cpu_budget import THREAD_ENV_VARIABLES, limit_cpu_threads, threads_per_worker
 from voxrepro.cuda_wait import CudaWait, get_cuda_wait, set_cuda_wait
 from voxrepro.errors import InvalidInputError
 from voxrepro.executor import run_parallel
-from voxrepro.pipeline.process import (
-    THREAD_ENV_VARIABLES,
-    limit_cpu_threads,
-    prepare_process,
-    settings_for_workers,
-    threads_per_worker,
-)
+from voxrepro.pipeline.process import prepare_process, settings_for_workers
 from voxrepro.pipeline.settings import PipelineSettings
 
 
@@ -69,7 +64,7 @@ _BLAS_PROBE = """
 import json, sys
 import numpy  # loads numpy's OpenBLAS: one thread per core
 from threadpoolctl import threadpool_info
-from voxrepro.pipeline.process import limit_cpu_threads
+from voxrepro.cpu_budget import limit_cpu_threads
 before = {p["filepath"]: p["num_threads"] for p in threadpool_info()}
 limit_cpu_threads(1)
 import scipy.signal  # loads SciPy's own OpenBLAS after the cap

@@ -42,8 +42,10 @@ def _render(summary: RunSummary, settings: PipelineSettings) -> None:
             "[yellow]warning:[/] no --syncnet-weights: SyncNet skipped, one segment per track, "
             "ASD Conf written as 0.000"
         )
+    from voxrepro.pipeline.run import RUN_FILE  # loaded already: the run has finished
+
     stdout_console.print(
-        f"metafiles: {summary.out_root / 'txt'}  run record: {summary.out_root / 'run.json'}"
+        f"metafiles: {summary.out_root / 'txt'}  run record: {summary.out_root / RUN_FILE}"
     )
 
 

@@ -15,12 +15,7 @@ import dataclasses
 import os
 from typing import Any
 
-from voxrepro.cpu_budget import (
-    THREAD_ENV_VARIABLES,
-    available_cpus,
-    limit_cpu_threads,
-    threads_per_worker,
-)
+from voxrepro.cpu_budget import limit_cpu_threads, threads_per_worker
 from voxrepro.cuda_wait import set_cuda_wait
 from voxrepro.pipeline.settings import PipelineSettings
 
@@ -121,14 +116,10 @@ def settings_for_workers(settings: PipelineSettings, workers: int) -> PipelineSe
 
 
 __all__ = [
-    "THREAD_ENV_VARIABLES",
-    "available_cpus",
     "claim_gpu",
     "gpu_sharing_warning",
     "gpus_to_spread",
-    "limit_cpu_threads",
     "mps_running",
     "prepare_process",
     "settings_for_workers",
-    "threads_per_worker",
 ]

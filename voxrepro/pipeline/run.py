@@ -15,6 +15,7 @@ from typing import Any
 
 from voxrepro import __version__
 from voxrepro.atomic import remove_stale_temps, write_json_atomic
+from voxrepro.cpu_budget import threads_per_worker
 from voxrepro.errors import InvalidInputError
 from voxrepro.executor import run_parallel
 from voxrepro.pipeline.process import (
@@ -22,7 +23,6 @@ from voxrepro.pipeline.process import (
     gpus_to_spread,
     prepare_process,
     settings_for_workers,
-    threads_per_worker,
 )
 from voxrepro.pipeline.settings import PipelineSettings
 from voxrepro.pipeline.video import VideoResult, VideoStatus, process_video, result_path
