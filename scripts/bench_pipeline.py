@@ -39,7 +39,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import cv2
 import numpy as np
@@ -127,15 +127,26 @@ class OracleBoxesAfterS3FD(Detector):
 
     def detect_batch(self, frames: Sequence[np.ndarray]) -> list[np.ndarray]:
         self.s3fd.detect_batch(frames)
-        out = []
+        return [self._box(self._frame_index(frame)) for frame in frames]
+
+    def prepare(self, frame: np.ndarray) -> object:
+        return self.s3fd.prepare(frame), self._frame_index(frame)
+
+    def detect_prepared(self, prepared: Sequence[object]) -> list[np.ndarray]:
+        pairs = [cast(tuple[object, int | None], item) for item in prepared]
+        self.s3fd.detect_prepared([shrunk for shrunk, _ in pairs])
+        return [self._box(index) for _, index in pairs]
+
+    @staticmethod
+    def _frame_index(frame: np.ndarray) -> int | None:
+        # Read from a small contiguous copy: sampling cells of the full 720p frame in place
+        # cost 20 ms a frame, more than the whole pipeline (profiled on the H100 host).
         x, y, side = BARCODE
-        for frame in frames:
-            # Read from a small contiguous copy: sampling cells of the full 720p frame in place
-            # cost 20 ms a frame, more than the whole pipeline (profiled on the H100 host).
-            index = read_barcode(np.ascontiguousarray(frame[y : y + side, x : x + side]))
-            row = self.boxes[index] if index is not None and index < len(self.boxes) else None
-            out.append(np.zeros((0, 5)) if row is None else np.array([[*row, 0.99]]))
-        return out
+        return read_barcode(np.ascontiguousarray(frame[y : y + side, x : x + side]))
+
+    def _box(self, index: int | None) -> np.ndarray:
+        row = self.boxes[index] if index is not None and index < len(self.boxes) else None
+        return np.zeros((0, 5)) if row is None else np.array([[*row, 0.99]])
 
     def describe(self) -> dict[str, Any]:
         return {**self.s3fd.describe(), "name": self.NAME, "boxes": "oracle (benchmark only)"}
@@ -274,12 +285,13 @@ def _init_worker(
     cpu_threads: int | None,
     switch_interval: float = 0.0,
     gpu_spread: tuple[Any, list[str]] = (None, []),
+    keep_memory: bool = True,
 ) -> None:
     import voxrepro.pipeline.video as video_module
 
     # The product's per-worker setup (thread budget, CUDA wait policy, GPU spreading), as
     # run_pipeline does.
-    prepare_process(settings, cpu_threads, *gpu_spread)
+    prepare_process(settings, cpu_threads, *gpu_spread, keep_memory=keep_memory)
     if switch_interval:
         sys.setswitchinterval(switch_interval)
     s3fd = S3FDDetector(
@@ -355,6 +367,7 @@ def bench_end_to_end(
         cpu_threads,
         args.switch_interval,
         (counter, gpu_ids),
+        not args.malloc_default,
     )
     with cf.ProcessPoolExecutor(args.workers, context, _init_worker, init) as pool:
         list(pool.map(_run_one, jobs[: args.workers]))  # warm every worker (model load, cuDNN)
@@ -380,6 +393,7 @@ def bench_end_to_end(
         "decode_device": settings.decode_device,
         "write_clips": settings.write_clips,
         "switch_interval": args.switch_interval or sys.getswitchinterval(),
+        "keep_freed_memory": not args.malloc_default,
         "failed": [r["reason"] for r in results if r["status"] != "done"],
         "segments": sum(r["segments"] for r in results),
         # CPU time of the workers per frame: with the cores, the ceiling on frames/s when the
@@ -444,6 +458,11 @@ def main() -> None:
         "--switch-interval", type=float, default=0.0, help="GIL switch interval in e2e workers"
     )
     parser.add_argument("--no-clips", action="store_true", help="e2e without clip encoding")
+    parser.add_argument(
+        "--malloc-default",
+        action="store_true",
+        help="e2e workers keep glibc's default malloc (no voxrepro.memory), to measure it",
+    )
     parser.add_argument("--cuda-wait", default="block", help="block | spin | yield | auto")
     parser.add_argument("--e2e-batch-size", type=int, default=0, help="detector batch per worker")
     parser.add_argument(

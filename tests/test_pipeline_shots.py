@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -51,6 +53,35 @@ class RecordingDetector(Detector):
         return out
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """What PreparingDetector.prepare hands back: the frame's mark, not the frame."""
+
+    mark: int
+
+
+class PreparingDetector(RecordingDetector):
+    """Test double with a ``prepare`` of its own: counts the calls and where they ran."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.prepared_marks: list[int] = []
+        self.prepare_threads: set[str] = set()
+        self.prepared_items: list[object] = []
+
+    def prepare(self, frame: np.ndarray) -> object:
+        self.prepare_threads.add(threading.current_thread().name)
+        self.prepared_marks.append(read_mark(frame))
+        return Prepared(self.prepared_marks[-1])
+
+    def detect_prepared(self, prepared: Sequence[object]) -> list[np.ndarray]:
+        self.batches.append(len(prepared))
+        self.prepared_items.extend(prepared)
+        marks = [item.mark if isinstance(item, Prepared) else -1 for item in prepared]
+        self.seen_marks.extend(marks)
+        return [np.array([[mark, 10.0, mark + 50.0, 60.0, 0.99]]) for mark in marks]
+
+
 @pytest.fixture(scope="module")
 def shot_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("shots") / "three_shots.mp4"
@@ -66,8 +97,13 @@ def shot_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def _run(path: Path, detect_every: int, batch_size: int = 7):
-    detector = RecordingDetector()
+def _run(
+    path: Path,
+    detect_every: int,
+    batch_size: int = 7,
+    detector: RecordingDetector | None = None,
+):
+    detector = detector or RecordingDetector()
     shots = []
     for shot in iter_shots(
         path,
@@ -101,6 +137,36 @@ def test_detect_every_holds_boxes_with_exact_frame_numbers(shot_video: Path) -> 
         for local, boxes in enumerate(detections):
             held_from = start + (local // 3) * 3  # never from the previous shot
             assert int(boxes[0, 0]) == held_from
+
+
+def test_prepare_runs_on_the_decoding_thread_when_every_frame_is_detected(
+    shot_video: Path,
+) -> None:
+    detector = PreparingDetector()
+    shots, _ = _run(shot_video, detect_every=1, detector=detector)
+    # Every frame prepared once, in order, on the prefetch (decoding) thread ...
+    assert detector.prepared_marks == list(range(120))
+    assert detector.prepare_threads == {"voxrepro-prefetch"}
+    # ... and detect_prepared sees only what prepare returned, never a raw frame.
+    assert all(isinstance(item, Prepared) for item in detector.prepared_items)
+    assert len(detector.prepared_items) == 120 and max(detector.batches) <= 7
+    for start, _, detections in shots:
+        assert [int(d[0, 0]) for d in detections] == list(range(start, start + len(detections)))
+
+
+def test_prepare_is_called_only_for_detected_frames(shot_video: Path) -> None:
+    detector = PreparingDetector()
+    shots, _ = _run(shot_video, detect_every=3, detector=detector)
+    # With holds, the decoding thread prepares nothing: the main loop prepares only the
+    # frames it detects (every third of each shot), not all 120.
+    bounds = ((0, 40), (40, 70), (70, 120))
+    expected_detected = [s + i for s, e in bounds for i in range(0, e - s, 3)]
+    assert len(expected_detected) == 41
+    assert detector.prepared_marks == detector.seen_marks == expected_detected
+    assert detector.prepare_threads == {threading.main_thread().name}
+    for start, _, detections in shots:
+        for local, boxes in enumerate(detections):
+            assert int(boxes[0, 0]) == start + (local // 3) * 3
 
 
 def test_shot_frames_spill_to_disk_and_read_back_exactly(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ import torch
 from test_s3fd_box import reference_greedy
 
 from voxrepro.detect.nms import UnionOrder
-from voxrepro.detect.s3fd import S3FDDetector, resolve_device, scaled_size
+from voxrepro.detect.s3fd import S3FDDetector, ShrunkFrame, resolve_device, scaled_size
 from voxrepro.detect.s3fd_box import DetectParams
 from voxrepro.detect.s3fd_net import S3FDNet
 from voxrepro.errors import InvalidInputError, ModelError
@@ -136,6 +136,69 @@ def test_output_contract_and_original_pixels(net, frames) -> None:
     assert describe["name"] == "s3fd" and describe["scale"] == 0.25
     assert describe["conf_th"] == 0.6 and describe["device"] == "cpu"
     assert detector.detect_batch([]) == []
+
+
+def test_prepare_shrinks_with_opencv_and_keeps_the_original_size(net: S3FDNet) -> None:
+    detector = S3FDDetector(net=net, device="cpu")
+    rng = np.random.default_rng(1)
+    for height, width in ((240, 424), (241, 427)):  # odd sizes: rounded as OpenCV rounds
+        frame = rng.integers(0, 256, size=(height, width, 3), dtype=np.uint8)
+        prepared = detector.prepare(frame)
+        assert isinstance(prepared, ShrunkFrame)
+        assert prepared.frame_size == (height, width)  # boxes are scaled back to it
+        expected = cv2.resize(frame, (0, 0), fx=0.25, fy=0.25)  # spec §4.2, INTER_LINEAR
+        np.testing.assert_array_equal(prepared.image, expected)
+    with pytest.raises(InvalidInputError, match="uint8"):
+        detector.prepare(np.zeros((8, 8, 3), np.float32))
+
+
+def test_detect_prepared_equals_detect_batch(net: S3FDNet, frames: list[np.ndarray]) -> None:
+    # The pipeline resizes on its decoding thread (prepare) and detects later: the numbers must
+    # be detect_batch's. Two sizes interleaved, 3 + 2 frames over batches of 2, so both group by
+    # size and split into chunks the same way.
+    detector = S3FDDetector(net=net, device="cpu", params=PARAMS, batch_size=2)
+    small = [cv2.resize(frame, (212, 120)) for frame in frames[:2]]
+    mixed = [frames[0], small[0], frames[1], frames[2], small[1]]
+    expected = detector.detect_batch(mixed)
+    got = detector.detect_prepared([detector.prepare(frame) for frame in mixed])
+    assert len(got) == len(expected) == 5
+    assert all(len(found) > 0 for found in expected)  # PARAMS lets random-init boxes through
+    for a, b in zip(got, expected, strict=True):
+        assert np.array_equal(a, b)
+    assert detector.detect_prepared([]) == []
+
+
+def test_detect_prepared_frames_of_one_shrunk_size_share_batches(net: S3FDNet) -> None:
+    # 240x424 and 241x425 both shrink to 60x106: detect_prepared batches them together,
+    # detect_batch (grouping by original size) does not, so batched convolutions may round
+    # differently in the last bits (3e-5 px measured on CPU); boxes use each original size.
+    rng = np.random.default_rng(2)
+    mixed = [rng.integers(0, 256, size=(h, w, 3), dtype=np.uint8) for h, w in ((240, 424),) * 2]
+    mixed.insert(1, rng.integers(0, 256, size=(241, 425, 3), dtype=np.uint8))
+    detector = S3FDDetector(net=net, device="cpu", params=PARAMS, batch_size=2)
+    expected = detector.detect_batch(mixed)
+    got = detector.detect_prepared([detector.prepare(frame) for frame in mixed])
+    for a, b in zip(got, expected, strict=True):
+        assert a.shape == b.shape and a.shape[0] > 0
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-3)
+
+
+def test_detect_prepared_refuses_raw_frames(net: S3FDNet, frames: list[np.ndarray]) -> None:
+    # With resize="cv2" a raw frame would skip the resize: refused, even mixed with good items.
+    detector = S3FDDetector(net=net, device="cpu")
+    with pytest.raises(InvalidInputError, match="prepare"):
+        detector.detect_prepared([frames[0]])
+    with pytest.raises(InvalidInputError, match="prepare"):
+        detector.detect_prepared([detector.prepare(frames[0]), frames[1]])
+
+
+def test_torch_resize_prepares_nothing(net: S3FDNet, frames: list[np.ndarray]) -> None:
+    # resize="torch" shrinks on the device: prepare keeps the frame, detect_prepared = detect_batch.
+    detector = S3FDDetector(net=net, device="cpu", params=PARAMS, resize="torch")
+    assert detector.prepare(frames[0]) is frames[0]
+    got = detector.detect_prepared([detector.prepare(frame) for frame in frames[:2]])
+    for a, b in zip(got, detector.detect_batch(frames[:2]), strict=True):
+        assert np.array_equal(a, b)
 
 
 def test_bad_arguments_are_clear_errors(net) -> None:

@@ -144,6 +144,63 @@ def test_push_rejects_bad_frames_with_the_frame_index() -> None:
         cutter.push(np.zeros((8, 8), np.uint8))
 
 
+@pytest.mark.parametrize("factor", [1, 2, 3, 4, 5, 8])
+@pytest.mark.parametrize(
+    ("height", "width"), [(720, 1280), (721, 1283), (360, 640), (1080, 1920), (7, 9)]
+)
+def test_slice_every_is_numpy_slicing(height: int, width: int, factor: int) -> None:
+    # The fast path (cv2 nearest resize when the factor divides both sides) must pick exactly
+    # the pixels of v0.5.1's frame[::N, ::N]; other sizes fall back to the numpy copy.
+    frame = np.random.default_rng(height * width + factor).integers(
+        0, 256, size=(height, width, 3), dtype=np.uint8
+    )
+    got = scenes.slice_every(frame, factor)
+    if factor == 1:
+        assert got is frame
+    expected = frame[::factor, ::factor]
+    assert got.shape == expected.shape and got.dtype == np.uint8
+    assert got.flags.c_contiguous
+    np.testing.assert_array_equal(got, expected)
+
+
+def _noisy_clip(height: int = 360, width: int = 960) -> list[np.ndarray]:
+    """Flat colour shots with noise on top: cuts at 20, 40 and 65, none inside a shot."""
+    rng = np.random.default_rng(7)
+    # No red: noise on red flips the hue between 0 and 179, which reads as a cut.
+    colours = [(200, 60, 30), (30, 170, 40), (180, 30, 160), (20, 190, 200)]
+    lengths = [20, 20, 25, 3]
+    frames = []
+    for colour, length in zip(colours, lengths, strict=True):
+        for _ in range(length):
+            noise = rng.integers(-12, 13, size=(height, width, 3), dtype=np.int16)
+            frames.append((np.array(colour, np.int16) + noise).astype(np.uint8))
+    return frames
+
+
+def test_sample_then_push_sample_equals_push() -> None:
+    # The pipeline samples on the decoding thread and pushes samples on the main one: same cuts
+    # and scores as push (960 wide: factor 4, which divides both sides: the cv2 fast path).
+    frames = _noisy_clip()
+    direct, split = scenes.SceneCutter(), scenes.SceneCutter()
+    direct_scores, split_scores = [], []
+    for frame in frames:
+        direct.push(frame)
+        direct_scores.append(direct.last_score)
+        split.push_sample(split.sample(frame))
+        split_scores.append(split.last_score)
+    assert direct.cuts == [20, 40, 65]  # 65: 3 frames of the last shot, but 25 after 40
+    assert split.cuts == direct.cuts and split.downscale == direct.downscale == 4
+    assert split_scores == direct_scores
+    assert split.scenes() == direct.scenes()
+
+
+def test_push_sample_refuses_a_sample_of_another_size() -> None:
+    cutter = scenes.SceneCutter()
+    cutter.push_sample(cutter.sample(np.zeros((8, 8, 3), np.uint8)))
+    with pytest.raises(ValueError, match="frame 1: size 9x8 differs"):
+        cutter.push_sample(cutter.sample(np.zeros((8, 9, 3), np.uint8)))
+
+
 # --- cross-check with PySceneDetect 0.7.2 ----------------------------------------------------
 
 

@@ -57,3 +57,14 @@ def test_tone_has_requested_length_and_pitch() -> None:
     assert tone.dtype == np.int16 and tone.shape == (8000,)
     spectrum = np.abs(np.fft.rfft(tone.astype(np.float64)))
     assert np.argmax(spectrum) * 16000 / tone.shape[0] == pytest.approx(1000.0, abs=2)
+
+
+@pytest.mark.parametrize("side", [16, 64, 128])
+def test_cell_means_fast_path_matches_the_cell_loop(side: int) -> None:
+    # Sides divisible by 16 take the one-call reshape; it must sample the same pixels.
+    from voxrepro.synth import _cell_means_loop, cell_means
+
+    grey = np.random.default_rng(side).integers(0, 256, (side, side)).astype(np.float64)
+    fast = cell_means(grey)
+    assert fast is not None
+    np.testing.assert_allclose(fast, _cell_means_loop(grey), rtol=0, atol=1e-9)

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -78,6 +79,29 @@ def content_value(previous_hsv: npt.NDArray[np.uint8], current_hsv: npt.NDArray[
     for channel_sum in per_channel:
         total += int(channel_sum) / num_pixels
     return total / 3.0
+
+
+def slice_every(frame: npt.NDArray[np.uint8], factor: int) -> npt.NDArray[np.uint8]:
+    """``frame[::factor, ::factor]`` as a contiguous array (v0.5.1's downscale).
+
+    When ``factor`` divides both sides, OpenCV's nearest-neighbour resize picks exactly the
+    same pixels (source index ``factor * i``) five times faster than numpy's strided copy.
+    """
+    height, width = frame.shape[:2]
+    if factor == 1:
+        return frame
+    if height % factor == 0 and width % factor == 0:
+        size = (width // factor, height // factor)
+        return cv2.resize(frame, size, interpolation=cv2.INTER_NEAREST)
+    return np.ascontiguousarray(frame[::factor, ::factor])
+
+
+@dataclass(frozen=True)
+class SceneSample:
+    """One frame as the shot cutter compares it: its full shape and its downscaled HSV."""
+
+    frame_shape: tuple[int, ...]
+    hsv: npt.NDArray[np.uint8]
 
 
 class SceneCutter:
@@ -139,6 +163,23 @@ class SceneCutter:
         """The slice factor in use (decided at the first frame when automatic)."""
         return self._downscale
 
+    def sample(self, frame: npt.NDArray[np.uint8]) -> SceneSample:
+        """The downscaled HSV frame that ``push_sample`` compares (read-only: any thread).
+
+        Split from ``push`` so that the pipeline can take the sample on its decoding thread,
+        while the frame is still in the CPU cache.
+
+        Raises:
+            ValueError: not an H x W x 3 uint8 array.
+        """
+        if frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
+            raise ValueError(
+                f"frame {self._frames_seen}: expected an HxWx3 uint8 BGR image, "
+                f"got shape {frame.shape} dtype {frame.dtype}"
+            )
+        factor = self._downscale or compute_downscale_factor(frame.shape[1])
+        return SceneSample(frame.shape, cv2.cvtColor(slice_every(frame, factor), cv2.COLOR_BGR2HSV))
+
     def push(self, frame: npt.NDArray[np.uint8]) -> bool:
         """Feed the next frame; return True when this frame starts a new scene.
 
@@ -148,25 +189,23 @@ class SceneCutter:
         Raises:
             ValueError: not an H x W x 3 uint8 array, or a different size from earlier frames.
         """
-        if frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
-            raise ValueError(
-                f"frame {self._frames_seen}: expected an HxWx3 uint8 BGR image, "
-                f"got shape {frame.shape} dtype {frame.dtype}"
-            )
+        return self.push_sample(self.sample(frame))
+
+    def push_sample(self, sample: SceneSample) -> bool:
+        """``push`` for a frame already passed through ``sample`` (frames in order)."""
         if self._frame_shape is None:
-            self._frame_shape = frame.shape
+            self._frame_shape = sample.frame_shape
             if self._downscale is None:
-                self._downscale = compute_downscale_factor(frame.shape[1])
-        elif frame.shape != self._frame_shape:
+                self._downscale = compute_downscale_factor(sample.frame_shape[1])
+        elif sample.frame_shape != self._frame_shape:
+            got, first = sample.frame_shape, self._frame_shape
             raise ValueError(
-                f"frame {self._frames_seen}: size {frame.shape[1]}x{frame.shape[0]} differs from "
-                f"the first frame's {self._frame_shape[1]}x{self._frame_shape[0]}"
+                f"frame {self._frames_seen}: size {got[1]}x{got[0]} differs from "
+                f"the first frame's {first[1]}x{first[0]}"
             )
         index = self._frames_seen
         self._frames_seen += 1
-        factor = self._downscale or 1
-        small = frame[::factor, ::factor] if factor > 1 else frame
-        hsv = cv2.cvtColor(np.ascontiguousarray(small), cv2.COLOR_BGR2HSV)
+        hsv = sample.hsv
         previous, self._previous_hsv = self._previous_hsv, hsv
         if previous is None:
             self._last_score = None

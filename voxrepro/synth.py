@@ -76,25 +76,46 @@ def read_barcode(image: npt.NDArray[np.uint8], region: Region | None = None) -> 
         x, y, side = region
         image = image[y : y + side, x : x + side]
     grey = image if image.ndim == 2 else image.mean(axis=2)
+    means = cell_means(grey)
+    if means is None or np.any((means > _DARK_MAX) & (means < _LIGHT_MIN)):
+        return None
+    value = 0
+    for mean in means:
+        value = (value << 1) | int(mean >= _LIGHT_MIN)
+    return value
+
+
+def cell_means(grey: npt.NDArray[np.floating | np.uint8]) -> npt.NDArray[np.float64] | None:
+    """Mean of the middle half of each barcode cell, in bit order (None: a cell is empty).
+
+    Only the middle half is sampled: edges blur under compression and resizing.
+    """
+    height, width = grey.shape[:2]
+    step = 4 * BARCODE_GRID
+    if height % step == 0 and width % step == 0:
+        # Whole quarter-cells: the same middle halves, averaged in one call (the benchmark's
+        # oracle reads every frame's barcode, and the loop cost 0.2 ms a frame).
+        h, w = height // step, width // step
+        cells = grey.reshape(BARCODE_GRID, 4 * h, BARCODE_GRID, 4 * w)[:, h : 3 * h, :, w : 3 * w]
+        return np.asarray(cells.mean(axis=(1, 3)), dtype=np.float64).ravel()
+    return _cell_means_loop(grey)
+
+
+def _cell_means_loop(grey: npt.NDArray[np.floating | np.uint8]) -> npt.NDArray[np.float64] | None:
     height, width = grey.shape[:2]
     ys = np.linspace(0, height, BARCODE_GRID + 1)
     xs = np.linspace(0, width, BARCODE_GRID + 1)
-    value = 0
+    means = np.empty(BARCODE_BITS)
     for bit in range(BARCODE_BITS):
         row, col = divmod(bit, BARCODE_GRID)
-        # Sample the middle half of the cell: edges blur under compression and resizing.
         y0, y1 = ys[row], ys[row + 1]
         x0, x1 = xs[col], xs[col + 1]
         qy, qx = (y1 - y0) / 4, (x1 - x0) / 4
-        top, bottom = round(y0 + qy), round(y1 - qy)
-        cell = grey[top:bottom, round(x0 + qx) : round(x1 - qx)]
+        cell = grey[round(y0 + qy) : round(y1 - qy), round(x0 + qx) : round(x1 - qx)]
         if cell.size == 0:
             return None
-        mean = float(cell.mean())
-        if _DARK_MAX < mean < _LIGHT_MIN:
-            return None
-        value = (value << 1) | int(mean >= _LIGHT_MIN)
-    return value
+        means[bit] = float(cell.mean())
+    return means
 
 
 def _paint_background(diagonal: npt.NDArray[np.int64], index: int) -> BgrImage:

@@ -68,6 +68,19 @@ class Detector(abc.ABC):
     def close(self) -> None:  # noqa: B027 (optional hook: a no-op by default, on purpose)
         """Release resources (models, threads). Safe to call twice."""
 
+    def prepare(self, frame: BgrFrame) -> object:
+        """Per-frame work done ahead of ``detect_prepared``, on any thread (default: none).
+
+        The pipeline calls it on the decoding thread just after each frame is converted, while
+        the frame is still in the CPU cache; reading a 720p frame again at batch time, 64
+        frames later, costs more than the work itself. Must be thread-safe.
+        """
+        return frame
+
+    def detect_prepared(self, prepared: Sequence[object]) -> list[Detections]:
+        """``detect_batch`` for frames already passed through ``prepare`` (same results)."""
+        return self.detect_batch(prepared)  # type: ignore[arg-type]  # default prepare: frames
+
     def detect(self, frame: BgrFrame) -> Detections:
         """Convenience: ``detect_batch([frame])[0]``."""
         return self.detect_batch([frame])[0]

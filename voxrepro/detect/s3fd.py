@@ -17,6 +17,7 @@ import contextlib
 import logging
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -74,6 +75,14 @@ def resolve_device(device: str) -> torch.device:
 def scaled_size(height: int, width: int, scale: float) -> tuple[int, int]:
     """(h, w) of OpenCV's ``resize(dsize=(0, 0), fx=s, fy=s)``: round(dim * s), at least 1."""
     return max(1, round(height * scale)), max(1, round(width * scale))
+
+
+@dataclass(frozen=True)
+class ShrunkFrame:
+    """A frame resized for the network by ``S3FDDetector.prepare``, with its original size."""
+
+    image: BgrFrame
+    frame_size: tuple[int, int]  # (height, width) of the original frame, for the boxes
 
 
 def resize_frame(frame: BgrFrame, scale: float) -> BgrFrame:
@@ -196,6 +205,39 @@ class S3FDDetector(Detector):
             x = self._to_network_input(host)
             yield self.detect_tensor(x, [frames[i].shape[:2] for i in chunk])
 
+    def prepare(self, frame: BgrFrame) -> object:
+        """The frame shrunk for the network (OpenCV, spec §4.2) with its original size.
+
+        The same resize ``detect_batch`` does, moved to the caller's thread; ``resize="torch"``
+        shrinks on the device, so there the frame itself is kept.
+        """
+        check_frames([frame])
+        if self.resize == "torch":
+            return frame
+        return ShrunkFrame(resize_frame(frame, self.scale), (frame.shape[0], frame.shape[1]))
+
+    def detect_prepared(self, prepared: Sequence[object]) -> list[Detections]:
+        """Detections for ``prepare`` outputs: same numbers as ``detect_batch`` on the frames."""
+        if self.resize == "torch":
+            return self.detect_batch(prepared)  # type: ignore[arg-type]  # frames, see prepare
+        shrunk = [item for item in prepared if isinstance(item, ShrunkFrame)]
+        if len(shrunk) != len(prepared):
+            raise InvalidInputError("detect_prepared takes the outputs of this detector's prepare")
+        results: list[Detections | None] = [None] * len(shrunk)
+        # Grouped as detect_batch groups frames (by original size), so batches and numbers match.
+        by_size: dict[tuple[int, int], list[int]] = {}
+        for index, item in enumerate(shrunk):
+            by_size.setdefault(item.frame_size, []).append(index)
+        for indices in by_size.values():
+            for start in range(0, len(indices), self.batch_size):
+                chunk = indices[start : start + self.batch_size]
+                host = self._stack_host([shrunk[i].image for i in chunk])
+                sizes = [shrunk[i].frame_size for i in chunk]
+                detections = self.detect_tensor(self._to_network_input(host), sizes)
+                for i, found in zip(chunk, detections, strict=True):
+                    results[i] = found
+        return [found for found in results if found is not None]
+
     def detect_batch_reference(self, frames: Sequence[BgrFrame]) -> list[Detections]:
         """The spec's way (§4.1): one frame per forward pass, resize in this thread.
 
@@ -262,8 +304,14 @@ class S3FDDetector(Detector):
             small = list(self._pool.map(lambda f: resize_frame(f, self.scale), frames))
         else:
             small = [resize_frame(f, self.scale) for f in frames]
-        batch = torch.from_numpy(np.stack(small))
-        return batch.pin_memory() if self.device.type == "cuda" else batch
+        return self._stack_host(small)
+
+    def _stack_host(self, small: Sequence[BgrFrame]) -> torch.Tensor:
+        """(B, h, w, 3) uint8 from shrunk frames, stacked straight into pinned memory on CUDA."""
+        shape = (len(small), *small[0].shape)
+        batch = torch.empty(shape, dtype=torch.uint8, pin_memory=self.device.type == "cuda")
+        np.stack(small, out=batch.numpy())
+        return batch
 
     def _to_network_input(self, host: torch.Tensor) -> torch.Tensor:
         """(B, h, w, 3) uint8 BGR on the host -> (B, 3, h, w) float32 RGB minus means, on device."""

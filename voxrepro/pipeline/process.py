@@ -17,6 +17,7 @@ from typing import Any
 
 from voxrepro.cpu_budget import limit_cpu_threads, threads_per_worker
 from voxrepro.cuda_wait import set_cuda_wait
+from voxrepro.memory import keep_freed_memory
 from voxrepro.pipeline.settings import PipelineSettings
 
 
@@ -88,6 +89,7 @@ def prepare_process(
     threads: int | None = None,
     counter: Any = None,
     gpu_ids: list[str] | None = None,
+    keep_memory: bool = True,
 ) -> bool:
     """Set up this process for pipeline work; call before its first CUDA call.
 
@@ -96,11 +98,15 @@ def prepare_process(
         threads: CPU threads for this process, or None to leave the pools at their defaults
             (one process using the whole machine).
         counter, gpu_ids: spread worker processes over these GPUs (``gpus_to_spread``).
+        keep_memory: keep freed frame memory in the process (``voxrepro.memory``); off only
+            to measure what it saves.
 
     Returns:
         Whether the CUDA wait policy was applied (False on machines without a CUDA driver).
     """
     claim_gpu(counter, gpu_ids or [])
+    if keep_memory:
+        keep_freed_memory()
     if threads is not None:
         limit_cpu_threads(threads)
     index = settings.cuda_index

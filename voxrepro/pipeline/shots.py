@@ -14,7 +14,7 @@ hold restarts at each shot's first frame so that boxes never leak across a cut.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +26,7 @@ from voxrepro.media import TimelineFrame, iter_timeline
 from voxrepro.pipeline.clock import StageClock
 from voxrepro.pipeline.framestore import ShotFrames
 from voxrepro.pipeline.prefetch import Prefetcher
-from voxrepro.scenes import SceneCutter
+from voxrepro.scenes import SceneCutter, SceneSample
 from voxrepro.types import Pathlike
 
 Detections = np.ndarray  # (K, 5) x1, y1, x2, y2, score in original pixels
@@ -66,13 +66,14 @@ class _DetectionQueue:
         self._detector = detector
         self._batch_size = batch_size
         self._clock = clock
-        self._pending: list[tuple[Shot, int, np.ndarray]] = []
+        self._pending: list[tuple[Shot, int, object]] = []
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="voxrepro-detect")
         self._running: Future[None] | None = None
         self.frames_detected = 0
 
-    def add(self, shot: Shot, local_index: int, frame: np.ndarray) -> None:
-        self._pending.append((shot, local_index, frame))
+    def add(self, shot: Shot, local_index: int, prepared: object) -> None:
+        """Queue one frame, already passed through the detector's ``prepare``."""
+        self._pending.append((shot, local_index, prepared))
         if len(self._pending) >= self._batch_size:
             self._submit()
 
@@ -83,9 +84,9 @@ class _DetectionQueue:
         self._wait()  # at most one batch in flight: bounded memory, ordered results
         self._running = self._worker.submit(self._detect, batch)
 
-    def _detect(self, batch: list[tuple[Shot, int, np.ndarray]]) -> None:
+    def _detect(self, batch: list[tuple[Shot, int, object]]) -> None:
         started = time.perf_counter()
-        results = self._detector.detect_batch([frame for _, _, frame in batch])
+        results = self._detector.detect_prepared([prepared for _, _, prepared in batch])
         for (shot, local_index, _), boxes in zip(batch, results, strict=True):
             shot.detections[local_index] = boxes
         self._clock.add("detect", time.perf_counter() - started)
@@ -95,6 +96,9 @@ class _DetectionQueue:
         if self._running is not None:
             self._running.result()  # re-raises a detector error in the caller's thread
             self._running = None
+
+    def prepare(self, frame: np.ndarray) -> object:
+        return self._detector.prepare(frame)
 
     def flush(self) -> None:
         self._submit()
@@ -136,7 +140,11 @@ def iter_shots(
     """
     cutter = SceneCutter()
     queue = _DetectionQueue(detector, batch_size, clock)
-    decoded = Prefetcher(lambda: _decode_bgr(path, decode_threads or True, decode_gpu))
+    # With every frame detected, the detector's per-frame work joins the decoding thread's.
+    prepare = detector.prepare if detect_every == 1 else None
+    decoded = Prefetcher(
+        lambda: _decode_frames(path, decode_threads or True, decode_gpu, cutter, prepare)
+    )
     try:
         yield from _shots(decoded, cutter, queue, detect_every, clock, shot_buffer_bytes, spill_dir)
     finally:
@@ -144,16 +152,32 @@ def iter_shots(
         queue.close()
 
 
-def _decode_bgr(
-    path: Pathlike, threads: bool | int, gpu: int | None
-) -> Iterator[tuple[TimelineFrame, np.ndarray]]:
-    # Runs on the prefetch thread: decoding and the BGR conversion overlap the shot work.
+@dataclass(frozen=True)
+class _Decoded:
+    """One timeline frame as the decoding thread hands it over."""
+
+    item: TimelineFrame
+    bgr: np.ndarray
+    scene: SceneSample
+    prepared: object | None  # the detector's prepare(bgr), when done on the decoding thread
+
+
+def _decode_frames(
+    path: Pathlike,
+    threads: bool | int,
+    gpu: int | None,
+    cutter: SceneCutter,
+    prepare: Callable[[np.ndarray], object] | None,
+) -> Iterator[_Decoded]:
+    # Runs on the prefetch thread, overlapping the shot work. Everything that reads the whole
+    # frame happens here, just after the conversion, while the frame is still in the CPU cache.
     for item in iter_timeline(path, threads=threads, gpu=gpu):
-        yield item, item.to_bgr()
+        bgr = item.to_bgr()
+        yield _Decoded(item, bgr, cutter.sample(bgr), prepare(bgr) if prepare else None)
 
 
 def _shots(
-    decoded: Iterator[tuple[TimelineFrame, np.ndarray]],
+    decoded: Iterator[_Decoded],
     cutter: SceneCutter,
     queue: _DetectionQueue,
     detect_every: int,
@@ -164,12 +188,11 @@ def _shots(
     shot: Shot | None = None
     while True:
         with clock("decode"):  # time spent waiting for the decoding thread
-            pair = next(decoded, None)
-        if pair is None:
+            frame = next(decoded, None)
+        if frame is None:
             break
-        item, frame = pair
         with clock("scenes"):
-            cut = cutter.push(frame)
+            cut = cutter.push_sample(frame.scene)
         if shot is not None and cut:
             queue.flush()
             _fill_holds(shot)
@@ -177,12 +200,13 @@ def _shots(
             shot.frames.clear()
             shot = None
         if shot is None:
-            shot = Shot(item.index, ShotFrames(shot_buffer_bytes, spill_dir))
+            shot = Shot(frame.item.index, ShotFrames(shot_buffer_bytes, spill_dir))
         local_index = len(shot.frames)
-        shot.frames.append(frame)
+        shot.frames.append(frame.bgr)
         shot.detections.append(None)
         if local_index % detect_every == 0:
-            queue.add(shot, local_index, frame)
+            prepared = frame.prepared
+            queue.add(shot, local_index, queue.prepare(frame.bgr) if prepared is None else prepared)
     if shot is not None and len(shot.frames):
         queue.flush()
         _fill_holds(shot)
