@@ -1,15 +1,18 @@
 """Keep freed frame memory in a worker process instead of handing it back to the kernel.
 
-A 720p BGR frame is 2.7 MB. glibc serves blocks that large with ``mmap`` (or trims them off the
-heap once freed) and threads other than the main one get arenas of their own that are unmapped
-when empty, so every new frame's 675 pages are faulted in and zeroed again by the kernel. Measured
-on the pipeline's worker (``scripts/profile_worker.py``), that was 500-650 page faults and 1.3-3.7
-ms of system CPU per frame, as much as all of the pipeline's user-space work. With the settings
-below the same worker faults about once per 1,000 frames after its first video.
+A 720p BGR frame is 2.7 MB. glibc serves blocks that large with ``mmap``, trims freed memory
+off the top of its heap, and unmaps the arenas of other threads once they are empty, so the pages
+of each new shot's frames are faulted in and zeroed again by the kernel. On the 2-core dev VM
+(``scripts/profile_worker_host.py`` -> ``reports/bench/worker_memory.json``) a worker took
+430-590 page faults and 2.6-3.2 ms of system CPU a frame by default, against 3.7 ms of user
+CPU; with the settings below, 170-270 faults and 0.3-1.3 ms (the rest are blocks above 32 MiB,
+such as a track's crops). On the H100 hosts no change in throughput was
+measurable (``reports/bench/pipeline_h100_variants.json``, runs 13 and 14).
 
 The price is memory: a worker keeps its peak heap (the largest shot it has held, bounded by
 ``--shot-buffer-mb``) for its lifetime, which is what a dedicated worker process wants anyway.
-Only for processes that do nothing but pipeline or recrop work; glibc only (elsewhere a no-op).
+Applied by ``pipeline.process.prepare_process``: in each worker process, or in the one process
+of a ``--workers 1`` run. glibc only (elsewhere a no-op).
 """
 
 from __future__ import annotations
