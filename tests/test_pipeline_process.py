@@ -96,6 +96,20 @@ def test_prepare_process_limits_threads_and_reports_cuda_policy(restore_threads:
     assert cv2.getNumThreads() == 1
 
 
+@pytest.mark.parametrize("keep", [True, False])
+def test_prepare_process_keeps_freed_memory_unless_told_not_to(
+    keep: bool, monkeypatch: pytest.MonkeyPatch, restore_threads: None
+) -> None:
+    # mallopt cannot be undone in a process, so the call itself is recorded here; what it
+    # does to page faults is tests/test_memory.py's subject.
+    import voxrepro.pipeline.process as process
+
+    calls: list[bool] = []
+    monkeypatch.setattr(process, "keep_freed_memory", lambda: calls.append(True) or True)
+    prepare_process(PipelineSettings(device="cpu"), threads=1, keep_memory=keep)
+    assert calls == ([True] if keep else [])
+
+
 def test_unknown_cuda_wait_is_refused_in_settings_and_module() -> None:
     with pytest.raises(InvalidInputError, match="--cuda-wait"):
         PipelineSettings(cuda_wait="sleepy")
