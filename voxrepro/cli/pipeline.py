@@ -42,6 +42,12 @@ def _render(summary: RunSummary, settings: PipelineSettings) -> None:
             "[yellow]warning:[/] no --syncnet-weights: SyncNet skipped, one segment per track, "
             "ASD Conf written as 0.000"
         )
+    peak = summary.gpu_memory_peak_mb
+    if peak is not None:
+        stdout_console.print(
+            f"GPU memory: up to {peak / 1024:.2f} GiB reserved by a worker, plus its CUDA "
+            f"context (size --workers and the batch sizes by it)"
+        )
     from voxrepro.pipeline.run import RUN_FILE  # loaded already: the run has finished
 
     stdout_console.print(

@@ -66,6 +66,12 @@ class RunSummary:
     def failed(self) -> list[VideoResult]:
         return [r for r in self.results if r.status == VideoStatus.FAILED]
 
+    @property
+    def gpu_memory_peak_mb(self) -> float | None:
+        """The most GPU memory any worker reserved (None when no video used CUDA)."""
+        peaks = [r.gpu_memory_peak_mb for r in self.results if r.gpu_memory_peak_mb is not None]
+        return max(peaks) if peaks else None
+
 
 def _versions() -> dict[str, str | None]:
     out: dict[str, str | None] = {"voxrepro": __version__, "python": platform.python_version()}
@@ -118,6 +124,8 @@ def build_run_record(summary: RunSummary, settings: PipelineSettings) -> dict[st
         },
         "warnings": dict(warnings),
         "run_warnings": summary.run_warnings,
+        # The largest any worker reserved (PyTorch's count, without the CUDA context).
+        "gpu_memory_peak_mb_per_worker": summary.gpu_memory_peak_mb,
         "stages": _stage_rates(results),
         "videos": [
             {

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,6 +66,7 @@ class VideoResult:
     warnings: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     detector: dict[str, Any] = field(default_factory=dict)
+    gpu_memory_peak_mb: float | None = None  # this worker's peak so far (gpu_memory_peak_mb())
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -80,6 +82,7 @@ class VideoResult:
             "warnings": sorted(set(self.warnings)),
             "timings": self.timings,
             "detector": self.detector,
+            "gpu_memory_peak_mb": self.gpu_memory_peak_mb,
         }
 
 
@@ -254,6 +257,18 @@ def _failure_reason(source: Path, error: BaseException) -> str:
     return f"{source}: {type(error).__name__}: {error}".split("\n", 1)[0]
 
 
+def gpu_memory_peak_mb() -> float | None:
+    """The most GPU memory PyTorch has reserved in this process so far, in MiB (None: no CUDA).
+
+    Each worker process reserves its own; this is what sizes ``--workers`` on a GPU. The CUDA
+    context of each process comes on top and is not counted here.
+    """
+    torch = sys.modules.get("torch")  # never imported just to say that CUDA was not used
+    if torch is None or not torch.cuda.is_initialized():
+        return None
+    return round(torch.cuda.max_memory_reserved() / 2**20, 1)
+
+
 def reference_for(source: Path) -> str:
     """The reference (source video id) of a file: its stem, validated as a path component."""
     return validate_component(source.stem, "video name", str(source))
@@ -280,5 +295,6 @@ def process_video(source: Path, out_root: Path, settings: PipelineSettings) -> V
         result.reason = _failure_reason(source, error)
     run.clock.add("total", time.perf_counter() - started)
     result.timings = run.clock.as_dict()
+    result.gpu_memory_peak_mb = gpu_memory_peak_mb()
     write_json_atomic(result_path(out_root, result.reference), result.to_dict())
     return result
