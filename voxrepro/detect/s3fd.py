@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,6 +83,32 @@ class ShrunkFrame:
 
     image: BgrFrame
     frame_size: tuple[int, int]  # (height, width) of the original frame, for the boxes
+
+
+def size_chunks(sizes: Sequence[tuple[int, int]], batch_size: int) -> list[list[int]]:
+    """Input positions grouped by frame size (first seen first), cut into batches.
+
+    Only frames of one size can share a forward pass; each batch holds ``batch_size`` at most.
+    """
+    by_size: dict[tuple[int, int], list[int]] = {}
+    for index, size in enumerate(sizes):
+        by_size.setdefault(size, []).append(index)
+    return [
+        indices[start : start + batch_size]
+        for indices in by_size.values()
+        for start in range(0, len(indices), batch_size)
+    ]
+
+
+def _in_input_order(
+    count: int, chunks: list[list[int]], per_chunk: Iterable[list[Detections]]
+) -> list[Detections]:
+    """Per-chunk detections put back in the order of the ``count`` inputs."""
+    results: list[Detections | None] = [None] * count
+    for chunk, detections in zip(chunks, per_chunk, strict=True):
+        for index, found in zip(chunk, detections, strict=True):
+            results[index] = found
+    return [found for found in results if found is not None]
 
 
 def resize_frame(frame: BgrFrame, scale: float) -> BgrFrame:
@@ -174,19 +200,8 @@ class S3FDDetector(Detector):
     def detect_batch(self, frames: Sequence[BgrFrame]) -> list[Detections]:
         """Batched detection; frames of one size share a forward pass (``batch_size`` at most)."""
         check_frames(frames)
-        results: list[Detections | None] = [None] * len(frames)
-        by_size: dict[tuple[int, int], list[int]] = {}
-        for index, frame in enumerate(frames):
-            by_size.setdefault(frame.shape[:2], []).append(index)
-        chunks = [
-            indices[start : start + self.batch_size]
-            for indices in by_size.values()
-            for start in range(0, len(indices), self.batch_size)
-        ]
-        for chunk, detections in zip(chunks, self._detect_chunks(frames, chunks), strict=True):
-            for i, det in zip(chunk, detections, strict=True):
-                results[i] = det
-        return [r for r in results if r is not None]
+        chunks = size_chunks([(f.shape[0], f.shape[1]) for f in frames], self.batch_size)
+        return _in_input_order(len(frames), chunks, self._detect_chunks(frames, chunks))
 
     def _detect_chunks(
         self, frames: Sequence[BgrFrame], chunks: list[list[int]]
@@ -223,20 +238,16 @@ class S3FDDetector(Detector):
         shrunk = [item for item in prepared if isinstance(item, ShrunkFrame)]
         if len(shrunk) != len(prepared):
             raise InvalidInputError("detect_prepared takes the outputs of this detector's prepare")
-        results: list[Detections | None] = [None] * len(shrunk)
-        # Grouped as detect_batch groups frames (by original size), so batches and numbers match.
-        by_size: dict[tuple[int, int], list[int]] = {}
-        for index, item in enumerate(shrunk):
-            by_size.setdefault(item.frame_size, []).append(index)
-        for indices in by_size.values():
-            for start in range(0, len(indices), self.batch_size):
-                chunk = indices[start : start + self.batch_size]
-                host = self._stack_host([shrunk[i].image for i in chunk])
-                sizes = [shrunk[i].frame_size for i in chunk]
-                detections = self.detect_tensor(self._to_network_input(host), sizes)
-                for i, found in zip(chunk, detections, strict=True):
-                    results[i] = found
-        return [found for found in results if found is not None]
+        # Batched as detect_batch batches frames (by original size), so the numbers match.
+        chunks = size_chunks([item.frame_size for item in shrunk], self.batch_size)
+        per_chunk = (
+            self.detect_tensor(
+                self._to_network_input(self._stack_host([shrunk[i].image for i in chunk])),
+                [shrunk[i].frame_size for i in chunk],
+            )
+            for chunk in chunks
+        )
+        return _in_input_order(len(shrunk), chunks, per_chunk)
 
     def detect_batch_reference(self, frames: Sequence[BgrFrame]) -> list[Detections]:
         """The spec's way (§4.1): one frame per forward pass, resize in this thread.
