@@ -50,6 +50,7 @@ from voxrepro.detect.base import Detector
 from voxrepro.detect.s3fd import S3FDDetector
 from voxrepro.detect.s3fd_net import S3FDNet
 from voxrepro.media import VideoWriter, iter_timeline, read_audio
+from voxrepro.media.i420 import DeviceFrame
 from voxrepro.pipeline.crops import cut_track_crops, track_windows
 from voxrepro.pipeline.framestore import ShotFrames
 from voxrepro.pipeline.process import gpus_to_spread, prepare_process, settings_for_workers
@@ -132,7 +133,17 @@ class OracleBoxesAfterS3FD(Detector):
     def prepare(self, frame: np.ndarray) -> object:
         return self.s3fd.prepare(frame), self._frame_index(frame)
 
+    def frame_device(self) -> Any:
+        return self.s3fd.frame_device()
+
     def detect_prepared(self, prepared: Sequence[object]) -> list[np.ndarray]:
+        if prepared and isinstance(prepared[0], DeviceFrame):
+            # The device route: packed frames; the barcode is read from their luma.
+            frames = [cast(DeviceFrame, item) for item in prepared]
+            self.s3fd.detect_prepared(frames)
+            x, y, side = BARCODE
+            patches = torch.stack([f.i420[y : y + side, x : x + side] for f in frames]).cpu()
+            return [self._box(read_barcode(patch)) for patch in patches.numpy()]
         pairs = [cast(tuple[object, int | None], item) for item in prepared]
         self.s3fd.detect_prepared([shrunk for shrunk, _ in pairs])
         return [self._box(index) for _, index in pairs]
@@ -347,6 +358,7 @@ def bench_end_to_end(
         fp16=args.fp16,
         cuda_wait=args.cuda_wait,
         decode_device=args.decode_device,
+        frame_device=args.frame_device,
         write_clips=not args.no_clips,
     )
     cpu_threads = None
@@ -391,6 +403,7 @@ def bench_end_to_end(
         "syncnet_batch_size": settings.syncnet_batch_size,
         "gpus": gpu_ids or "one",
         "decode_device": settings.decode_device,
+        "frame_device": settings.frame_device,
         "write_clips": settings.write_clips,
         "switch_interval": args.switch_interval or sys.getswitchinterval(),
         "keep_freed_memory": not args.malloc_default,
@@ -454,6 +467,9 @@ def main() -> None:
         help="CPU threads per e2e worker: 0 the product's share (cores / workers), -1 unlimited",
     )
     parser.add_argument("--decode-device", default="cpu", help="cpu | cuda (NVDEC), e2e only")
+    parser.add_argument(
+        "--frame-device", default="auto", help="auto | cpu | cuda: where frames are converted"
+    )
     parser.add_argument(
         "--switch-interval", type=float, default=0.0, help="GIL switch interval in e2e workers"
     )

@@ -84,6 +84,16 @@ def pipeline_cmd(
     decode_device: Annotated[
         str, typer.Option(help="cpu | cuda (decode on the GPU with NVDEC; same frames).")
     ] = "cpu",
+    frame_device: Annotated[
+        str,
+        typer.Option(
+            help="Where frames are converted, shrunk and cropped: auto (GPU with S3FD on CUDA) "
+            "| cpu | cuda."
+        ),
+    ] = "auto",
+    device_shot_buffer_mb: Annotated[
+        int, typer.Option(help="GPU frame route: a shot's frames kept on the GPU (MiB).")
+    ] = 1024,
     clips: Annotated[
         bool, typer.Option(help="Encode the segment clips (--no-clips: metafiles only).")
     ] = True,
@@ -110,6 +120,8 @@ def pipeline_cmd(
         fp16=fp16,
         decode_threads=decode_threads,
         decode_device=decode_device,
+        frame_device=frame_device,
+        device_shot_buffer_mb=device_shot_buffer_mb,
         write_clips=clips,
         cuda_wait=cuda_wait,
     )

@@ -81,6 +81,12 @@ class Detector(abc.ABC):
         """``detect_batch`` for frames already passed through ``prepare`` (same results)."""
         return self.detect_batch(prepared)  # type: ignore[arg-type]  # default prepare: frames
 
+    def frame_device(self) -> Any:
+        """The torch device on which ``detect_prepared`` also takes packed I420 frames already
+        there (``voxrepro.media.i420.DeviceFrame``), giving the numbers ``detect_batch`` gives
+        on their BGR conversion; None (default) when it takes only ``prepare``'s outputs."""
+        return None
+
     def detect(self, frame: BgrFrame) -> Detections:
         """Convenience: ``detect_batch([frame])[0]``."""
         return self.detect_batch([frame])[0]

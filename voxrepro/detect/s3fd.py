@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import cv2
 import numpy as np
@@ -44,6 +44,7 @@ from voxrepro.detect.s3fd_box import (
 )
 from voxrepro.detect.s3fd_net import S3FDNet, load_s3fd
 from voxrepro.errors import InvalidInputError, ModelError
+from voxrepro.media.i420 import DeviceFrame, quarter_bgr, quarter_is_exact
 from voxrepro.types import Pathlike
 
 log = logging.getLogger("voxrepro")
@@ -231,8 +232,16 @@ class S3FDDetector(Detector):
             return frame
         return ShrunkFrame(resize_frame(frame, self.scale), (frame.shape[0], frame.shape[1]))
 
+    def frame_device(self) -> torch.device | None:
+        """At the spec's 0.25 scale with OpenCV's resize, packed I420 frames on this detector's
+        device are converted and shrunk there, exactly as OpenCV would (``quarter_bgr``)."""
+        return self.device if self.scale == 0.25 and self.resize == "cv2" else None
+
     def detect_prepared(self, prepared: Sequence[object]) -> list[Detections]:
-        """Detections for ``prepare`` outputs: same numbers as ``detect_batch`` on the frames."""
+        """Detections for ``prepare`` outputs, or for ``DeviceFrame`` items when
+        ``frame_device()`` allows: same numbers as ``detect_batch`` on the frames."""
+        if prepared and all(isinstance(item, DeviceFrame) for item in prepared):
+            return self._detect_device_frames(cast(Sequence[DeviceFrame], prepared))
         if self.resize == "torch":
             return self.detect_batch(prepared)  # type: ignore[arg-type]  # frames, see prepare
         shrunk = [item for item in prepared if isinstance(item, ShrunkFrame)]
@@ -248,6 +257,28 @@ class S3FDDetector(Detector):
             for chunk in chunks
         )
         return _in_input_order(len(shrunk), chunks, per_chunk)
+
+    def _detect_device_frames(self, frames: Sequence[DeviceFrame]) -> list[Detections]:
+        if self.frame_device() is None:
+            raise InvalidInputError("this S3FD setup takes BGR frames, not packed I420 ones")
+        chunks = size_chunks([(f.height, f.width) for f in frames], self.batch_size)
+        per_chunk = (
+            self.detect_tensor(
+                self._to_network_input(self._quarter_device([frames[i] for i in chunk])),
+                [(frames[i].height, frames[i].width) for i in chunk],
+            )
+            for chunk in chunks
+        )
+        return _in_input_order(len(frames), chunks, per_chunk)
+
+    def _quarter_device(self, frames: Sequence[DeviceFrame]) -> torch.Tensor:
+        height, width = frames[0].height, frames[0].width
+        if not quarter_is_exact(height, width):
+            raise InvalidInputError(
+                f"{width}x{height} frames cannot be shrunk exactly on the device"
+            )
+        batch = torch.stack([frame.i420.to(self.device) for frame in frames])
+        return quarter_bgr(batch, height, width)
 
     def detect_batch_reference(self, frames: Sequence[BgrFrame]) -> list[Detections]:
         """The spec's way (§4.1): one frame per forward pass, resize in this thread.

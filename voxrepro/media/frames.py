@@ -56,6 +56,18 @@ class TimelineFrame:
             self._planes = (views[0], views[1], views[2])
         return self._planes
 
+    def pack_i420(self, out: npt.NDArray[np.uint8]) -> bool:
+        """Copy Y, U, V into ``out`` (``(H * 3 / 2, W)`` uint8, OpenCV's I420 layout), unconverted.
+
+        Returns False, writing nothing, for frames that are not 8-bit limited-range 4:2:0 with
+        even sides (their BGR comes from FFmpeg's own conversion: see ``to_bgr``).
+        """
+        planes = self._yuv_planes()
+        if planes is None or out.shape != (self.height * 3 // 2, self.width):
+            return False
+        _pack_i420(*planes, out=out)
+        return True
+
     def to_grey(self) -> npt.NDArray[np.uint8]:
         """The luma plane Y (HxW uint8 copy, unconverted) for 4:2:0 frames, else grey from BGR."""
         frame = self._frame
@@ -123,11 +135,14 @@ def _check_inside(x1: int, y1: int, x2: int, y2: int, width: int, height: int) -
 
 
 def _pack_i420(
-    luma: npt.NDArray[np.uint8], u: npt.NDArray[np.uint8], v: npt.NDArray[np.uint8]
+    luma: npt.NDArray[np.uint8],
+    u: npt.NDArray[np.uint8],
+    v: npt.NDArray[np.uint8],
+    out: npt.NDArray[np.uint8] | None = None,
 ) -> npt.NDArray[np.uint8]:
     """One contiguous I420 buffer (OpenCV's layout) from planes of even size."""
     height, width = luma.shape
-    packed = np.empty((height * 3 // 2, width), dtype=np.uint8)
+    packed = np.empty((height * 3 // 2, width), dtype=np.uint8) if out is None else out
     packed[:height] = luma
     chroma = packed[height:].reshape(2, height // 2, width // 2)
     chroma[0], chroma[1] = u, v

@@ -22,6 +22,7 @@ from voxrepro.crop import (
     shift_inside,
     smooth_track,
 )
+from voxrepro.pipeline.device_frames import DeviceShotFrames, device_track_crops
 from voxrepro.pipeline.framestore import ShotFrames
 from voxrepro.pipeline.settings import CROP_SCALE, CROP_SIZE, MEDIAN_KERNEL, PAD_VALUE, Mode
 
@@ -45,13 +46,19 @@ def windows_to_boxes(windows: IntWindows, frame_w: int, frame_h: int) -> np.ndar
 
 
 def cut_track_crops(
-    frames: ShotFrames,
+    frames: ShotFrames | DeviceShotFrames,
     shot_start: int,
     track_frames: np.ndarray,
     windows: IntWindows,
     size: int = CROP_SIZE,
 ) -> npt.NDArray[np.uint8]:
-    """(T, size, size, 3) BGR crops of the track's frames (padded with 110 where needed)."""
+    """(T, size, size, 3) BGR crops of the track's frames (padded with 110 where needed).
+
+    Frames on the device route are cut there (``device_track_crops``) and only the crops
+    come back.
+    """
+    if isinstance(frames, DeviceShotFrames):
+        return device_track_crops(frames, shot_start, track_frames, windows, size, PAD_VALUE)
     crops = np.empty((len(track_frames), size, size, 3), dtype=np.uint8)
     for row, (frame_index, window) in enumerate(zip(track_frames, windows, strict=True)):
         patch = cut_window(frames[int(frame_index) - shot_start], window, pad_value=PAD_VALUE)

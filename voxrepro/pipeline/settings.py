@@ -31,6 +31,7 @@ PAD_VALUE = 110
 MEDIAN_KERNEL = 13
 CUDA_WAITS = tuple(policy.value for policy in CudaWait)
 DECODE_DEVICES = ("cpu", "cuda")
+FRAME_DEVICES = ("auto", "cpu", "cuda")
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,12 @@ class PipelineSettings:
         decode_device: cpu (FFmpeg's software decoder, default) or cuda (NVDEC on the GPU of
             ``device``; same frames, since H.264 decoding is bit-exact, and the CPU is left to
             the rest of the pipeline).
+        frame_device: where decoded frames are converted, shrunk and cropped: auto (on the
+            GPU when S3FD runs there at scale 0.25, else on the host), cpu (always the host),
+            cuda (the GPU, refused when S3FD is not on CUDA at 0.25). See
+            ``voxrepro.pipeline.device_frames``.
+        device_shot_buffer_mb: on the GPU frame route, a shot's frames kept on the GPU before
+            the rest wait in host memory (then on disk, past ``shot_buffer_mb``).
         write_clips: encode each segment's 224² clip (default); off writes the metafiles and
             records only (clips can be made later with ``voxrepro recrop``).
         cuda_wait: how CPU threads wait on the GPU: block (sleep, default: frees the core for
@@ -82,6 +89,8 @@ class PipelineSettings:
     shot_buffer_mb: int = 4096
     decode_threads: int = 0
     decode_device: str = "cpu"
+    frame_device: str = "auto"
+    device_shot_buffer_mb: int = 1024
     write_clips: bool = True
     cuda_wait: str = "block"
     extra: dict[str, Any] = field(default_factory=dict)
@@ -104,6 +113,17 @@ class PipelineSettings:
             )
         if self.decode_device == "cuda" and self.cuda_index is None:
             raise InvalidInputError("--decode-device cuda needs --device auto, cuda or cuda:N")
+        if self.frame_device not in FRAME_DEVICES:
+            raise InvalidInputError(
+                f"--frame-device must be one of {', '.join(FRAME_DEVICES)}, "
+                f"got {self.frame_device!r}"
+            )
+        if self.frame_device == "cuda" and self.cuda_index is None:
+            raise InvalidInputError("--frame-device cuda needs --device auto, cuda or cuda:N")
+        if self.device_shot_buffer_mb < 0:
+            raise InvalidInputError(
+                f"--device-shot-buffer-mb must be >= 0, got {self.device_shot_buffer_mb}"
+            )
         if self.min_track < 1:
             raise InvalidInputError(f"--min-track must be >= 1, got {self.min_track}")
 

@@ -13,17 +13,30 @@ hold restarts at each shot's first frame so that boxes never leak across a cut.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import torch
 
 from voxrepro.detect import Detector
 from voxrepro.media import TimelineFrame, iter_timeline
+from voxrepro.media.i420 import DeviceFrame
 from voxrepro.pipeline.clock import StageClock
+from voxrepro.pipeline.device_frames import (
+    DeviceShotFrames,
+    HostChunk,
+    PinnedChunks,
+    new_device_store,
+    pack_chunks,
+    takes_device_route,
+    upload_chunk,
+)
 from voxrepro.pipeline.framestore import ShotFrames
 from voxrepro.pipeline.prefetch import Prefetcher
 from voxrepro.scenes import SceneCutter, SceneSample
@@ -37,7 +50,7 @@ class Shot:
     """One shot ``[start, end)`` on the 25 fps timeline with its frames and detections."""
 
     start: int
-    frames: ShotFrames
+    frames: ShotFrames | DeviceShotFrames
     detections: list[Detections | None] = field(default_factory=list)
 
     @property
@@ -129,11 +142,18 @@ def iter_shots(
     spill_dir: Path | None = None,
     decode_threads: int = 0,
     decode_gpu: int | None = None,
+    frame_device: torch.device | None = None,
+    device_buffer_bytes: int = 0,
 ) -> Iterator[Shot]:
     """Yield the video's shots in order, each with frames and per-frame detections.
 
     The caller must finish with a shot (and may ``shot.frames.clear()``) before asking for the
     next one: the frame store is reused to keep memory bounded.
+
+    ``frame_device`` (from ``resolve_frame_device``) sends frames packed to that device instead
+    of converting them on the host (``voxrepro.pipeline.device_frames``); a video whose frames
+    cannot go that way exactly (odd sizes, not 4:2:0) goes the host route. Shot frames are then
+    ``DeviceShotFrames``, holding up to ``device_buffer_bytes`` on the device.
 
     Raises:
         DecodeError: the video cannot be decoded (one line naming the file).
@@ -142,11 +162,21 @@ def iter_shots(
     queue = _DetectionQueue(detector, batch_size, clock)
     # With every frame detected, the detector's per-frame work joins the decoding thread's.
     prepare = detector.prepare if detect_every == 1 else None
-    decoded = Prefetcher(
-        lambda: _decode_frames(path, decode_threads or True, decode_gpu, cutter, prepare)
-    )
+    threads = decode_threads or True
+    store = _StoreFactory(shot_buffer_bytes, spill_dir, device_buffer_bytes)
+    decoded: Prefetcher[Any]
+    frames: Iterator[_Decoded]
+    if frame_device is None:
+        decoded = Prefetcher(lambda: _decode_frames(path, threads, decode_gpu, cutter, prepare))
+        frames = decoded
+    else:
+        pool = PinnedChunks(pin=frame_device.type == "cuda")
+        decoded = Prefetcher(
+            lambda: _decode_chunks(path, threads, decode_gpu, cutter, prepare, pool), depth=3
+        )
+        frames = _upload_chunks(decoded, frame_device, pool, cutter, clock)
     try:
-        yield from _shots(decoded, cutter, queue, detect_every, clock, shot_buffer_bytes, spill_dir)
+        yield from _shots(frames, cutter, queue, detect_every, clock, store)
     finally:
         decoded.close()
         queue.close()
@@ -154,12 +184,21 @@ def iter_shots(
 
 @dataclass(frozen=True)
 class _Decoded:
-    """One timeline frame as the decoding thread hands it over."""
+    """One timeline frame as the decoding thread (or the chunk upload) hands it over."""
 
     item: TimelineFrame
-    bgr: np.ndarray
+    frame: np.ndarray | DeviceFrame  # BGR on the host route, packed I420 on the device route
     scene: SceneSample
     prepared: object | None  # the detector's prepare(bgr), when done on the decoding thread
+
+
+def _decoded_on_host(
+    item: TimelineFrame, cutter: SceneCutter, prepare: Callable[[np.ndarray], object] | None
+) -> _Decoded:
+    # Everything that reads the whole frame happens here, just after the conversion, while
+    # the frame is still in the CPU cache.
+    bgr = item.to_bgr()
+    return _Decoded(item, bgr, cutter.sample(bgr), prepare(bgr) if prepare else None)
 
 
 def _decode_frames(
@@ -169,11 +208,59 @@ def _decode_frames(
     cutter: SceneCutter,
     prepare: Callable[[np.ndarray], object] | None,
 ) -> Iterator[_Decoded]:
-    # Runs on the prefetch thread, overlapping the shot work. Everything that reads the whole
-    # frame happens here, just after the conversion, while the frame is still in the CPU cache.
+    # Runs on the prefetch thread, overlapping the shot work.
     for item in iter_timeline(path, threads=threads, gpu=gpu):
-        bgr = item.to_bgr()
-        yield _Decoded(item, bgr, cutter.sample(bgr), prepare(bgr) if prepare else None)
+        yield _decoded_on_host(item, cutter, prepare)
+
+
+def _decode_chunks(
+    path: Pathlike,
+    threads: bool | int,
+    gpu: int | None,
+    cutter: SceneCutter,
+    prepare: Callable[[np.ndarray], object] | None,
+    pool: PinnedChunks,
+) -> Iterator[HostChunk | _Decoded]:
+    # The device route's decoding thread: pack frames into chunks, unless the first frame
+    # shows that this video cannot take the device route exactly.
+    timeline = iter_timeline(path, threads=threads, gpu=gpu)
+    first = next(timeline, None)
+    if first is None:
+        return
+    if takes_device_route(first):
+        yield from pack_chunks(itertools.chain([first], timeline), pool)
+        return
+    for item in itertools.chain([first], timeline):
+        yield _decoded_on_host(item, cutter, prepare)
+
+
+def _upload_chunks(
+    decoded: Iterator[HostChunk | _Decoded],
+    device: torch.device,
+    pool: PinnedChunks,
+    cutter: SceneCutter,
+    clock: StageClock,
+) -> Iterator[_Decoded]:
+    for entry in decoded:
+        if isinstance(entry, _Decoded):
+            yield entry
+            continue
+        with clock("upload"):
+            uploaded = upload_chunk(entry, device, pool, cutter.downscale)
+        for one in uploaded:
+            yield _Decoded(one.item, one.frame, one.scene, one.frame)
+
+
+class _StoreFactory:
+    """A new shot's frame store, of the kind its first frame needs."""
+
+    def __init__(self, host_bytes: int, spill_dir: Path | None, device_bytes: int) -> None:
+        self.host_bytes, self.spill_dir, self.device_bytes = host_bytes, spill_dir, device_bytes
+
+    def __call__(self, first: np.ndarray | DeviceFrame) -> ShotFrames | DeviceShotFrames:
+        if isinstance(first, DeviceFrame):
+            return new_device_store(self.device_bytes, self.host_bytes, self.spill_dir)
+        return ShotFrames(self.host_bytes, self.spill_dir)
 
 
 def _shots(
@@ -182,8 +269,7 @@ def _shots(
     queue: _DetectionQueue,
     detect_every: int,
     clock: StageClock,
-    shot_buffer_bytes: int,
-    spill_dir: Path | None,
+    new_store: _StoreFactory,
 ) -> Iterator[Shot]:
     shot: Shot | None = None
     while True:
@@ -200,13 +286,15 @@ def _shots(
             shot.frames.clear()
             shot = None
         if shot is None:
-            shot = Shot(frame.item.index, ShotFrames(shot_buffer_bytes, spill_dir))
+            shot = Shot(frame.item.index, new_store(frame.frame))
         local_index = len(shot.frames)
-        shot.frames.append(frame.bgr)
+        shot.frames.append(frame.frame)  # type: ignore[arg-type]  # the store fits the frame
         shot.detections.append(None)
         if local_index % detect_every == 0:
             prepared = frame.prepared
-            queue.add(shot, local_index, queue.prepare(frame.bgr) if prepared is None else prepared)
+            if prepared is None:
+                prepared = queue.prepare(frame.frame)  # type: ignore[arg-type]  # host BGR
+            queue.add(shot, local_index, prepared)
     if shot is not None and len(shot.frames):
         queue.flush()
         _fill_holds(shot)

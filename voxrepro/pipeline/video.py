@@ -25,6 +25,7 @@ from voxrepro.formats import write_vox2_tree
 from voxrepro.media import ClipWriter, VideoInfo, probe_video, read_audio
 from voxrepro.pipeline.clock import StageClock
 from voxrepro.pipeline.crops import cut_track_crops, track_windows, windows_to_boxes
+from voxrepro.pipeline.device_frames import resolve_frame_device
 from voxrepro.pipeline.framestore import default_spill_dir
 from voxrepro.pipeline.models import get_detector, get_syncnet
 from voxrepro.pipeline.settings import CROP_SIZE, PipelineSettings
@@ -146,6 +147,8 @@ class _VideoRun:
             spill_dir=default_spill_dir(self.out_root),
             decode_threads=settings.decode_threads,
             decode_gpu=settings.decode_gpu,
+            frame_device=resolve_frame_device(settings.frame_device, detector),
+            device_buffer_bytes=settings.device_shot_buffer_mb * 2**20,
         )
         for shot in shots:
             self.result.shots += 1
