@@ -231,13 +231,14 @@ def device_track_crops(
     if frames.frame_size is None:
         raise ValueError("no frames in this shot")
     height, width = frames.frame_size
-    crops = np.empty((len(track_frames), size, size, 3), dtype=np.uint8)
-    for start in range(0, len(track_frames), CROP_BATCH):
+    count = len(track_frames)
+    crops = torch.empty((count, size, size, 3), dtype=torch.uint8, device=frames.device)
+    # Every batch is queued before the one copy back: a worker waits on the GPU once a track.
+    for start in range(0, count, CROP_BATCH):
         rows = slice(start, start + CROP_BATCH)
         batch = torch.stack([frames.packed(int(k) - shot_start) for k in track_frames[rows]])
-        cut = window_crops(batch, height, width, windows[rows], size, pad_value)
-        crops[rows] = cut.cpu().numpy()
-    return crops
+        crops[rows] = window_crops(batch, height, width, windows[rows], size, pad_value)
+    return crops.cpu().numpy()
 
 
 def new_device_store(
