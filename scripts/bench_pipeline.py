@@ -331,6 +331,7 @@ def _run_one(job: tuple[str, str]) -> dict[str, Any]:
         "status": result.status,
         "reason": result.reason,
         "timings": result.timings,
+        "gpu_memory_peak_mb": result.gpu_memory_peak_mb,
     }
 
 
@@ -414,6 +415,9 @@ def bench_end_to_end(
         "worker_cpu_ms_per_frame": round(1000 * sum(r["cpu_seconds"] for r in results) / frames, 2),
         "worker_seconds_by_stage": {k: round(v, 2) for k, v in stage_seconds.items()},
         "real_time_factor": round(frames / seconds / 25, 1),
+        "gpu_memory_peak_mb_per_worker": max(
+            (r["gpu_memory_peak_mb"] or 0.0 for r in results), default=None
+        ),
     }
 
 
