@@ -24,6 +24,7 @@ from voxrepro.pipeline.crops import cut_track_crops
 from voxrepro.pipeline.device_frames import (
     DeviceShotFrames,
     PinnedChunks,
+    crop_batch_frames,
     new_device_store,
     resolve_frame_device,
 )
@@ -224,3 +225,11 @@ def test_pinned_chunks_are_reused_by_shape() -> None:
     pool.give_back(first)
     assert pool.take(8, 8) is not first
     assert pool.take(6, 8) is first
+
+
+def test_crop_batches_shrink_for_large_windows() -> None:
+    small = np.array([(0, 0, 300, 300)])
+    large = np.array([(0, 0, 1000, 1200), (0, 0, 40, 40)])
+    assert crop_batch_frames(small) == 32
+    assert crop_batch_frames(large) == 8_000_000 // (1200 * 1200)
+    assert crop_batch_frames(np.array([(0, 0, 5000, 5000)])) == 1

@@ -132,9 +132,7 @@ def validate_segment(segment: Segment) -> list[Problem]:
     if frames.ndim != 1 or boxes.ndim != 2 or boxes.shape[1:] != (4,):
         return [Problem(file, line, f"bad shapes frames={frames.shape} boxes={boxes.shape}")]
     if frames.shape[0] != boxes.shape[0]:
-        problems.append(
-            Problem(file, line, f"{frames.shape[0]} frames but {boxes.shape[0]} boxes")
-        )
+        problems.append(Problem(file, line, f"{frames.shape[0]} frames but {boxes.shape[0]} boxes"))
     if frames.shape[0] == 0:
         problems.append(Problem(file, line, "segment has no frames"))
         return problems

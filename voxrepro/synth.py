@@ -219,4 +219,3 @@ def write_synthetic_video(
         if audio is not None:
             writer.write_audio(audio)
     return Path(dest)
-

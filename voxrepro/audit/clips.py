@@ -75,8 +75,11 @@ class ClipLocator:
         if recorded is not None:
             path = safe_join(self.root, *Path(recorded).parts)
             return path if path.is_file() else None
-        values = {"identity": segment.identity, "reference": segment.reference,
-                  "utterance": segment.utterance}
+        values = {
+            "identity": segment.identity,
+            "reference": segment.reference,
+            "utterance": segment.utterance,
+        }
         for layout in CLIP_LAYOUTS:
             path = safe_join(self.root, *(part.format(**values) for part in layout))
             if path.is_file():

@@ -129,8 +129,10 @@ def summarise_identities(table: MatchTable, tiou_threshold: float) -> list[dict[
 
 def _video_available(table: MatchTable) -> np.ndarray:
     return np.array(
-        [table.availability[r].available if r in table.availability else True
-         for r in table.references],
+        [
+            table.availability[r].available if r in table.availability else True
+            for r in table.references
+        ],
         dtype=bool,
     )
 

@@ -98,4 +98,3 @@ def join_on_frames(frames_a: IntArray, frames_b: IntArray) -> tuple[IntArray, In
     starts = np.repeat(lo - (np.cumsum(counts) - counts), counts)
     rows_b = order_b[starts + np.arange(total, dtype=np.int64)]
     return rows_a, rows_b.astype(np.int64)
-

@@ -113,4 +113,3 @@ def find_state_db(explicit: Pathlike | None, *inputs: Pathlike) -> Path | None:
 def load_states(db_path: Path | None) -> dict[str, Any] | None:
     """``read_video_states`` of the database, or None when there is none."""
     return None if db_path is None else read_video_states(db_path)
-

@@ -129,9 +129,7 @@ def compute_summary(table: MatchTable, tiou_threshold: float) -> dict[str, Any]:
         Metric.FRAME_RECALL.value: ratio(
             table.off_frame_hits[available].sum(), table.off_num_frames[available].sum()
         ),
-        Metric.FRAME_PRECISION.value: ratio(
-            table.gen_frame_hits.sum(), table.gen_num_frames.sum()
-        ),
+        Metric.FRAME_PRECISION.value: ratio(table.gen_frame_hits.sum(), table.gen_num_frames.sum()),
         Metric.MEAN_BOX_IOU.value: box_iou if box_iou is not None else float(both_empty),
         Metric.SEGMENT_RECALL_OVERALL.value: ratio(n_matched, n_official),
         Metric.MEAN_TIOU.value: _mean_or_none(table.off_match_tiou[matched_off]),

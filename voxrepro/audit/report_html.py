@@ -52,7 +52,8 @@ def html_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], table_id: 
     body = []
     for row in rows:
         cells = "".join(
-            f'<td class="n">{_e(v)}</td>' if isinstance(v, int | float) and not isinstance(v, bool)
+            f'<td class="n">{_e(v)}</td>'
+            if isinstance(v, int | float) and not isinstance(v, bool)
             else f"<td>{_e(v)}</td>"
             for v in row
         )
@@ -126,11 +127,29 @@ def render_html(report: Report) -> str:
     clips = ""
     if report.clips:
         clips = "<h2>Clips</h2>" + html_table(
-            ["official", "generated", "official frames", "generated frames", "PSNR dB", "SSIM",
-             "audio diff s", "error"],
-            [[c["official"], c["generated"], c.get("official_frames"), c.get("generated_frames"),
-              c.get("psnr_db"), c.get("ssim"), c.get("audio_diff_seconds"), c.get("error") or ""]
-             for c in report.clips[:MAX_LISTED]],
+            [
+                "official",
+                "generated",
+                "official frames",
+                "generated frames",
+                "PSNR dB",
+                "SSIM",
+                "audio diff s",
+                "error",
+            ],
+            [
+                [
+                    c["official"],
+                    c["generated"],
+                    c.get("official_frames"),
+                    c.get("generated_frames"),
+                    c.get("psnr_db"),
+                    c.get("ssim"),
+                    c.get("audio_diff_seconds"),
+                    c.get("error") or "",
+                ]
+                for c in report.clips[:MAX_LISTED]
+            ],
             "clips",
         )
     problems = ""
@@ -143,25 +162,85 @@ def render_html(report: Report) -> str:
         "CARDS": _cards(report),
         "PLOTS": _plots(report),
         "WORST": html_table(
-            ["reference", "identities", "official", "matched", "missed", "extra", "recall",
-             "mean best tIoU", "mean box IoU"],
-            [[v["reference"], v["identities"], v["official"], v["matched"], v["missed"],
-              v["extra"], v["recall"], v["mean_best_tiou"], v["mean_box_iou"]] for v in worst],
+            [
+                "reference",
+                "identities",
+                "official",
+                "matched",
+                "missed",
+                "extra",
+                "recall",
+                "mean best tIoU",
+                "mean box IoU",
+            ],
+            [
+                [
+                    v["reference"],
+                    v["identities"],
+                    v["official"],
+                    v["matched"],
+                    v["missed"],
+                    v["extra"],
+                    v["recall"],
+                    v["mean_best_tiou"],
+                    v["mean_box_iou"],
+                ]
+                for v in worst
+            ],
             "worst-videos",
         ),
         "UNAVAILABLE": html_table(
-            ["reference", "identities", "official segments", "status", "failure class", "reason",
-             "message"],
-            [[u["reference"], u["identities"], u["official"], u["download_status"],
-              u["failure_class"], u["reason"], u["message"]] for u in unavailable[:MAX_LISTED]],
+            [
+                "reference",
+                "identities",
+                "official segments",
+                "status",
+                "failure class",
+                "reason",
+                "message",
+            ],
+            [
+                [
+                    u["reference"],
+                    u["identities"],
+                    u["official"],
+                    u["download_status"],
+                    u["failure_class"],
+                    u["reason"],
+                    u["message"],
+                ]
+                for u in unavailable[:MAX_LISTED]
+            ],
             "unavailable-videos",
-        ) if unavailable else "<p>None.</p>",
+        )
+        if unavailable
+        else "<p>None.</p>",
         "IDENTITIES": html_table(
-            ["identity", "videos", "unavailable videos", "official", "available", "rebuilt",
-             "matched", "recall", "frame recall"],
-            [[i["identity"], i["videos"], i["unavailable_videos"], i["official"],
-              i["available_segments"], i["rebuilt"], i["matched"], i["recall"],
-              i["frame_recall"]] for i in report.identities],
+            [
+                "identity",
+                "videos",
+                "unavailable videos",
+                "official",
+                "available",
+                "rebuilt",
+                "matched",
+                "recall",
+                "frame recall",
+            ],
+            [
+                [
+                    i["identity"],
+                    i["videos"],
+                    i["unavailable_videos"],
+                    i["official"],
+                    i["available_segments"],
+                    i["rebuilt"],
+                    i["matched"],
+                    i["recall"],
+                    i["frame_recall"],
+                ]
+                for i in report.identities
+            ],
             "identities",
         ),
         "CLIPS": clips,

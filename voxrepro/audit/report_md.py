@@ -66,10 +66,31 @@ def render_markdown(report: Report) -> str:
     parts += [f"## Worst {len(worst)} videos (lowest segment recall)", ""]
     parts += [
         markdown_table(
-            ["reference", "identities", "official", "matched", "missed", "extra", "recall",
-             "mean best tIoU", "mean box IoU"],
-            [[v["reference"], v["identities"], v["official"], v["matched"], v["missed"],
-              v["extra"], v["recall"], v["mean_best_tiou"], v["mean_box_iou"]] for v in worst],
+            [
+                "reference",
+                "identities",
+                "official",
+                "matched",
+                "missed",
+                "extra",
+                "recall",
+                "mean best tIoU",
+                "mean box IoU",
+            ],
+            [
+                [
+                    v["reference"],
+                    v["identities"],
+                    v["official"],
+                    v["matched"],
+                    v["missed"],
+                    v["extra"],
+                    v["recall"],
+                    v["mean_best_tiou"],
+                    v["mean_box_iou"],
+                ]
+                for v in worst
+            ],
         ),
         "",
     ]
@@ -79,10 +100,25 @@ def render_markdown(report: Report) -> str:
         shown = unavailable[:MAX_LISTED]
         parts.append(
             markdown_table(
-                ["reference", "identities", "official segments", "status", "failure class",
-                 "reason"],
-                [[u["reference"], u["identities"], u["official"], u["download_status"],
-                  u["failure_class"], u["reason"]] for u in shown],
+                [
+                    "reference",
+                    "identities",
+                    "official segments",
+                    "status",
+                    "failure class",
+                    "reason",
+                ],
+                [
+                    [
+                        u["reference"],
+                        u["identities"],
+                        u["official"],
+                        u["download_status"],
+                        u["failure_class"],
+                        u["reason"],
+                    ]
+                    for u in shown
+                ],
             )
         )
         if len(unavailable) > len(shown):
@@ -92,23 +128,58 @@ def render_markdown(report: Report) -> str:
     parts += ["", f"## Identities ({len(report.identities)})", ""]
     parts.append(
         markdown_table(
-            ["identity", "videos", "unavailable videos", "official", "available", "rebuilt",
-             "matched", "recall", "frame recall"],
-            [[i["identity"], i["videos"], i["unavailable_videos"], i["official"],
-              i["available_segments"], i["rebuilt"], i["matched"], i["recall"],
-              i["frame_recall"]] for i in report.identities],
+            [
+                "identity",
+                "videos",
+                "unavailable videos",
+                "official",
+                "available",
+                "rebuilt",
+                "matched",
+                "recall",
+                "frame recall",
+            ],
+            [
+                [
+                    i["identity"],
+                    i["videos"],
+                    i["unavailable_videos"],
+                    i["official"],
+                    i["available_segments"],
+                    i["rebuilt"],
+                    i["matched"],
+                    i["recall"],
+                    i["frame_recall"],
+                ]
+                for i in report.identities
+            ],
         )
     )
     if report.clips:
         parts += ["", f"## Clips ({len(report.clips)})", ""]
         parts.append(
             markdown_table(
-                ["official", "generated", "frames (off/gen)", "PSNR dB", "SSIM",
-                 "audio diff s", "error"],
-                [[c["official"], c["generated"],
-                  f"{c.get('official_frames')}/{c.get('generated_frames')}",
-                  c.get("psnr_db"), c.get("ssim"), c.get("audio_diff_seconds"),
-                  c.get("error") or ""] for c in report.clips[:MAX_LISTED]],
+                [
+                    "official",
+                    "generated",
+                    "frames (off/gen)",
+                    "PSNR dB",
+                    "SSIM",
+                    "audio diff s",
+                    "error",
+                ],
+                [
+                    [
+                        c["official"],
+                        c["generated"],
+                        f"{c.get('official_frames')}/{c.get('generated_frames')}",
+                        c.get("psnr_db"),
+                        c.get("ssim"),
+                        c.get("audio_diff_seconds"),
+                        c.get("error") or "",
+                    ]
+                    for c in report.clips[:MAX_LISTED]
+                ],
             )
         )
     if report.problems:

@@ -71,6 +71,7 @@ class VideoInfo:
     audio_codec: str | None
     audio_rate: int | None
 
+
 def start_offset_us(container: Any) -> int:
     """The file's start time in microseconds (timestamps are taken relative to it)."""
     return int(container.start_time) if container.start_time is not None else 0

@@ -34,8 +34,10 @@ from voxrepro.scenes import SceneSample, compute_downscale_factor
 
 #: Frames per uploaded chunk: one hand-off between threads and one upload per chunk.
 CHUNK_FRAMES = 32
-#: Frames per crop batch (the int32 conversion of the windows' region is the peak memory).
-CROP_BATCH = 8
+#: Frames per crop batch at most, and the region pixels a batch converts at most (its float
+#: copy, 12 bytes a pixel, is the peak memory: ~100 MB).
+CROP_BATCH = 32
+CROP_BATCH_PIXELS = 8_000_000
 
 
 def resolve_frame_device(choice: str, detector: Detector) -> torch.device | None:
@@ -234,11 +236,18 @@ def device_track_crops(
     count = len(track_frames)
     crops = torch.empty((count, size, size, 3), dtype=torch.uint8, device=frames.device)
     # Every batch is queued before the one copy back: a worker waits on the GPU once a track.
-    for start in range(0, count, CROP_BATCH):
-        rows = slice(start, start + CROP_BATCH)
+    batch_frames = crop_batch_frames(windows)
+    for start in range(0, count, batch_frames):
+        rows = slice(start, start + batch_frames)
         batch = torch.stack([frames.packed(int(k) - shot_start) for k in track_frames[rows]])
         crops[rows] = window_crops(batch, height, width, windows[rows], size, pad_value)
     return crops.cpu().numpy()
+
+
+def crop_batch_frames(windows: npt.NDArray[np.int64]) -> int:
+    """Frames per crop batch: fewer for large windows (few, large GPU kernels are cheapest)."""
+    side = int(max((windows[:, 2] - windows[:, 0]).max(), (windows[:, 3] - windows[:, 1]).max()))
+    return int(np.clip(CROP_BATCH_PIXELS // max(side * side, 1), 1, CROP_BATCH))
 
 
 def new_device_store(
@@ -253,6 +262,7 @@ __all__ = [
     "HostChunk",
     "PinnedChunks",
     "UploadedFrame",
+    "crop_batch_frames",
     "device_track_crops",
     "new_device_store",
     "pack_chunks",
