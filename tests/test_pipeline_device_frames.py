@@ -29,7 +29,7 @@ from voxrepro.pipeline.device_frames import (
     resolve_frame_device,
 )
 from voxrepro.pipeline.framestore import ShotFrames
-from voxrepro.pipeline.settings import PipelineSettings
+from voxrepro.pipeline.settings import Mode, PipelineSettings
 from voxrepro.pipeline.shots import iter_shots
 
 W, H = 160, 96
@@ -233,3 +233,55 @@ def test_crop_batches_shrink_for_large_windows() -> None:
     assert crop_batch_frames(small) == 32
     assert crop_batch_frames(large) == 8_000_000 // (1200 * 1200)
     assert crop_batch_frames(np.array([(0, 0, 5000, 5000)])) == 1
+
+
+class HostDetectorOnPackedFrames(Detector):
+    """Test double: the embedded detector behind the device route's interface, on the CPU
+    device (packed frames converted with OpenCV, exactly as the host route converts them)."""
+
+    NAME = "embedded-on-packed"
+
+    def __init__(self, inner: Detector) -> None:
+        self.inner = inner
+
+    def frame_device(self) -> torch.device:
+        return CPU
+
+    def detect_batch(self, frames: Sequence[np.ndarray]) -> list[np.ndarray]:
+        return self.inner.detect_batch(frames)
+
+    def detect_prepared(self, prepared: Sequence[object]) -> list[np.ndarray]:
+        if prepared and isinstance(prepared[0], DeviceFrame):
+            packed = [cv2.cvtColor(f.i420.numpy(), cv2.COLOR_YUV2BGR_I420) for f in prepared]  # type: ignore[union-attr]
+            return self.inner.detect_batch(packed)
+        return self.inner.detect_prepared(prepared)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", [Mode.VOX2, Mode.CENTRED])
+def test_whole_pipeline_writes_the_same_metafiles_on_either_route(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: Mode
+) -> None:
+    import voxrepro.pipeline.video as video_module
+    from voxrepro.demo.source import DEMO_REFERENCE, write_demo_video
+    from voxrepro.pipeline.models import get_detector
+
+    source = write_demo_video(tmp_path / f"{DEMO_REFERENCE}.mp4")
+    settings = PipelineSettings(mode=mode)
+    host = video_module.process_video(source, tmp_path / "host", settings)
+    inner = get_detector(settings)
+    monkeypatch.setattr(video_module, "get_detector", lambda _s: HostDetectorOnPackedFrames(inner))
+    monkeypatch.setattr(video_module, "resolve_frame_device", lambda _choice, _detector: CPU)
+    device = video_module.process_video(source, tmp_path / "device", settings)
+    assert (host.status, device.status) == ("done", "done")
+    assert (host.frames_on, device.frames_on) == ("host", "cpu")
+    assert device.tracks == host.tracks > 0
+    texts = sorted(p.relative_to(tmp_path / "host") for p in (tmp_path / "host").rglob("*.txt"))
+    assert texts
+    for text in texts:
+        assert (tmp_path / "device" / text).read_bytes() == (tmp_path / "host" / text).read_bytes()
+    clips = sorted((tmp_path / "host" / "clips").rglob("*.mp4"))
+    assert [c.relative_to(tmp_path / "host") for c in clips] == [
+        c.relative_to(tmp_path / "device")
+        for c in sorted((tmp_path / "device" / "clips").rglob("*.mp4"))
+    ]

@@ -25,7 +25,7 @@ from voxrepro.formats import write_vox2_tree
 from voxrepro.media import ClipWriter, VideoInfo, probe_video, read_audio
 from voxrepro.pipeline.clock import StageClock
 from voxrepro.pipeline.crops import cut_track_crops, track_windows, windows_to_boxes
-from voxrepro.pipeline.device_frames import resolve_frame_device
+from voxrepro.pipeline.device_frames import DeviceShotFrames, resolve_frame_device
 from voxrepro.pipeline.framestore import default_spill_dir
 from voxrepro.pipeline.models import get_detector, get_syncnet
 from voxrepro.pipeline.settings import CROP_SIZE, PipelineSettings
@@ -61,6 +61,8 @@ class VideoResult:
     reason: str = ""
     info: dict[str, Any] = field(default_factory=dict)
     frames: int = 0
+    # Where frames were converted and cropped: "host", or the GPU frame route's device.
+    frames_on: str = "host"
     shots: int = 0
     tracks: int = 0
     segments: list[dict[str, Any]] = field(default_factory=list)
@@ -77,6 +79,7 @@ class VideoResult:
             "reason": self.reason,
             "info": self.info,
             "frames": self.frames,
+            "frames_on": self.frames_on,
             "shots": self.shots,
             "tracks": self.tracks,
             "segments": self.segments,
@@ -153,6 +156,8 @@ class _VideoRun:
         for shot in shots:
             self.result.shots += 1
             self.result.frames = shot.end
+            if isinstance(shot.frames, DeviceShotFrames):
+                self.result.frames_on = str(shot.frames.device)
             if shot.frames.spilled:
                 self.result.warnings.append(Warning_.SHOT_SPILLED)
             self._process_shot(shot, info, audio, syncnet)
