@@ -34,6 +34,11 @@ DECODE_DEVICES = ("cpu", "cuda")
 FRAME_DEVICES = ("auto", "cpu", "cuda")
 
 
+def _check_choice(option: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise InvalidInputError(f"{option} must be one of {', '.join(choices)}, got {value!r}")
+
+
 @dataclass(frozen=True)
 class PipelineSettings:
     """Everything that changes the pipeline's output (recorded in ``run.json``).
@@ -102,24 +107,14 @@ class PipelineSettings:
             raise InvalidInputError("batch sizes must be >= 1")
         if self.decode_threads < 0:
             raise InvalidInputError(f"--decode-threads must be >= 0, got {self.decode_threads}")
-        if self.cuda_wait not in CUDA_WAITS:
-            raise InvalidInputError(
-                f"--cuda-wait must be one of {', '.join(CUDA_WAITS)}, got {self.cuda_wait!r}"
-            )
-        if self.decode_device not in DECODE_DEVICES:
-            raise InvalidInputError(
-                f"--decode-device must be one of {', '.join(DECODE_DEVICES)}, "
-                f"got {self.decode_device!r}"
-            )
-        if self.decode_device == "cuda" and self.cuda_index is None:
-            raise InvalidInputError("--decode-device cuda needs --device auto, cuda or cuda:N")
-        if self.frame_device not in FRAME_DEVICES:
-            raise InvalidInputError(
-                f"--frame-device must be one of {', '.join(FRAME_DEVICES)}, "
-                f"got {self.frame_device!r}"
-            )
-        if self.frame_device == "cuda" and self.cuda_index is None:
-            raise InvalidInputError("--frame-device cuda needs --device auto, cuda or cuda:N")
+        _check_choice("--cuda-wait", self.cuda_wait, CUDA_WAITS)
+        for option, value, choices in (
+            ("--decode-device", self.decode_device, DECODE_DEVICES),
+            ("--frame-device", self.frame_device, FRAME_DEVICES),
+        ):
+            _check_choice(option, value, choices)
+            if value == "cuda" and self.cuda_index is None:
+                raise InvalidInputError(f"{option} cuda needs --device auto, cuda or cuda:N")
         if self.device_shot_buffer_mb < 0:
             raise InvalidInputError(
                 f"--device-shot-buffer-mb must be >= 0, got {self.device_shot_buffer_mb}"
