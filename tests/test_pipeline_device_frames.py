@@ -285,3 +285,22 @@ def test_whole_pipeline_writes_the_same_metafiles_on_either_route(
         c.relative_to(tmp_path / "device")
         for c in sorted((tmp_path / "device" / "clips").rglob("*.mp4"))
     ]
+
+
+def test_gpu_frame_route_is_refused_up_front_when_it_cannot_run(tmp_path: Path) -> None:
+    from voxrepro.pipeline.run import run_pipeline
+
+    video = tmp_path / "v.mp4"
+    video.write_bytes(b"not read")
+    with pytest.raises(InvalidInputError, match="needs the S3FD detector"):
+        run_pipeline([video], tmp_path / "out", PipelineSettings(frame_device="cuda"))
+    with pytest.raises(InvalidInputError, match="needs the S3FD detector"):
+        settings = PipelineSettings(
+            frame_device="cuda", detector="s3fd", s3fd_weights=video, facedet_scale=0.5
+        )
+        run_pipeline([video], tmp_path / "out", settings)
+    if not torch.cuda.is_available():
+        with pytest.raises(InvalidInputError, match="needs a CUDA GPU"):
+            settings = PipelineSettings(frame_device="cuda", s3fd_weights=video)
+            run_pipeline([video], tmp_path / "out", settings)
+    assert not (tmp_path / "out").exists()

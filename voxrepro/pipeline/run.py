@@ -155,6 +155,23 @@ def _check_decode_device(settings: PipelineSettings) -> None:
         raise InvalidInputError("--decode-device cuda needs a CUDA GPU, and none is available")
 
 
+def _check_frame_device(settings: PipelineSettings) -> None:
+    """Refuse ``--frame-device cuda`` up front when the detector cannot take the GPU route."""
+    if settings.frame_device != "cuda":
+        return
+    import torch
+
+    s3fd = settings.detector == "s3fd" or (
+        settings.detector == "auto" and settings.s3fd_weights is not None
+    )
+    if not s3fd or settings.facedet_scale != 0.25:
+        raise InvalidInputError(
+            "--frame-device cuda needs the S3FD detector (--s3fd-weights) at --facedet-scale 0.25"
+        )
+    if not torch.cuda.is_available():
+        raise InvalidInputError("--frame-device cuda needs a CUDA GPU, and none is available")
+
+
 def _worker(job: tuple[Path, Path, PipelineSettings]) -> VideoResult:
     return process_video(*job)
 
@@ -175,6 +192,7 @@ def run_pipeline(
     """
     started = time.perf_counter()
     _check_decode_device(settings)
+    _check_frame_device(settings)
     out = Path(out_root)
     out.mkdir(parents=True, exist_ok=True)
     remove_stale_temps(out)
