@@ -16,9 +16,15 @@ from voxrepro.audit.metrics import HEADLINE_METRICS, Metric
 from voxrepro.audit.plots import render_plots
 from voxrepro.audit.report import Report
 from voxrepro.audit.report_md import format_value
+from voxrepro.audit.report_tables import (
+    IDENTITY_COLUMNS,
+    UNAVAILABLE_VIDEO_COLUMNS,
+    WORST_VIDEO_COLUMNS,
+    WORST_VIDEOS,
+    table,
+)
 from voxrepro.audit.rows import FLOAT_COLUMNS, INT_COLUMNS, ROW_COLUMNS
 
-WORST_VIDEOS = 20
 MAX_LISTED = 500
 #: Float columns that hold whole frames (NaN-able), shown without decimals.
 FRAME_DIFF_COLUMNS = ("start_diff", "end_diff", "offset_diff")
@@ -161,88 +167,13 @@ def render_html(report: Report) -> str:
         "HEADER": _header(report),
         "CARDS": _cards(report),
         "PLOTS": _plots(report),
-        "WORST": html_table(
-            [
-                "reference",
-                "identities",
-                "official",
-                "matched",
-                "missed",
-                "extra",
-                "recall",
-                "mean best tIoU",
-                "mean box IoU",
-            ],
-            [
-                [
-                    v["reference"],
-                    v["identities"],
-                    v["official"],
-                    v["matched"],
-                    v["missed"],
-                    v["extra"],
-                    v["recall"],
-                    v["mean_best_tiou"],
-                    v["mean_box_iou"],
-                ]
-                for v in worst
-            ],
-            "worst-videos",
-        ),
+        "WORST": html_table(*table(WORST_VIDEO_COLUMNS, worst), "worst-videos"),
         "UNAVAILABLE": html_table(
-            [
-                "reference",
-                "identities",
-                "official segments",
-                "status",
-                "failure class",
-                "reason",
-                "message",
-            ],
-            [
-                [
-                    u["reference"],
-                    u["identities"],
-                    u["official"],
-                    u["download_status"],
-                    u["failure_class"],
-                    u["reason"],
-                    u["message"],
-                ]
-                for u in unavailable[:MAX_LISTED]
-            ],
-            "unavailable-videos",
+            *table(UNAVAILABLE_VIDEO_COLUMNS, unavailable[:MAX_LISTED]), "unavailable-videos"
         )
         if unavailable
         else "<p>None.</p>",
-        "IDENTITIES": html_table(
-            [
-                "identity",
-                "videos",
-                "unavailable videos",
-                "official",
-                "available",
-                "rebuilt",
-                "matched",
-                "recall",
-                "frame recall",
-            ],
-            [
-                [
-                    i["identity"],
-                    i["videos"],
-                    i["unavailable_videos"],
-                    i["official"],
-                    i["available_segments"],
-                    i["rebuilt"],
-                    i["matched"],
-                    i["recall"],
-                    i["frame_recall"],
-                ]
-                for i in report.identities
-            ],
-            "identities",
-        ),
+        "IDENTITIES": html_table(*table(IDENTITY_COLUMNS, report.identities), "identities"),
         "CLIPS": clips,
         "PROBLEMS": problems,
         "DATA": _segment_data(report),

@@ -9,8 +9,14 @@ from typing import Any
 from voxrepro.atomic import write_text_atomic
 from voxrepro.audit.metrics import HEADLINE_METRICS
 from voxrepro.audit.report import Report
+from voxrepro.audit.report_tables import (
+    IDENTITY_COLUMNS,
+    UNAVAILABLE_VIDEO_COLUMNS,
+    WORST_VIDEO_COLUMNS,
+    WORST_VIDEOS,
+    table,
+)
 
-WORST_VIDEOS = 20
 MAX_LISTED = 100
 
 
@@ -65,96 +71,20 @@ def render_markdown(report: Report) -> str:
     worst = report.worst_videos(WORST_VIDEOS)
     parts += [f"## Worst {len(worst)} videos (lowest segment recall)", ""]
     parts += [
-        markdown_table(
-            [
-                "reference",
-                "identities",
-                "official",
-                "matched",
-                "missed",
-                "extra",
-                "recall",
-                "mean best tIoU",
-                "mean box IoU",
-            ],
-            [
-                [
-                    v["reference"],
-                    v["identities"],
-                    v["official"],
-                    v["matched"],
-                    v["missed"],
-                    v["extra"],
-                    v["recall"],
-                    v["mean_best_tiou"],
-                    v["mean_box_iou"],
-                ]
-                for v in worst
-            ],
-        ),
+        markdown_table(*table(WORST_VIDEO_COLUMNS, worst)),
         "",
     ]
     unavailable = report.unavailable_videos
     parts += [f"## Unavailable videos ({len(unavailable)})", ""]
     if unavailable:
         shown = unavailable[:MAX_LISTED]
-        parts.append(
-            markdown_table(
-                [
-                    "reference",
-                    "identities",
-                    "official segments",
-                    "status",
-                    "failure class",
-                    "reason",
-                ],
-                [
-                    [
-                        u["reference"],
-                        u["identities"],
-                        u["official"],
-                        u["download_status"],
-                        u["failure_class"],
-                        u["reason"],
-                    ]
-                    for u in shown
-                ],
-            )
-        )
+        parts.append(markdown_table(*table(UNAVAILABLE_VIDEO_COLUMNS[:-1], shown)))
         if len(unavailable) > len(shown):
             parts.append(f"\n… and {len(unavailable) - len(shown)} more (see report.json).")
     else:
         parts.append("None.")
     parts += ["", f"## Identities ({len(report.identities)})", ""]
-    parts.append(
-        markdown_table(
-            [
-                "identity",
-                "videos",
-                "unavailable videos",
-                "official",
-                "available",
-                "rebuilt",
-                "matched",
-                "recall",
-                "frame recall",
-            ],
-            [
-                [
-                    i["identity"],
-                    i["videos"],
-                    i["unavailable_videos"],
-                    i["official"],
-                    i["available_segments"],
-                    i["rebuilt"],
-                    i["matched"],
-                    i["recall"],
-                    i["frame_recall"],
-                ]
-                for i in report.identities
-            ],
-        )
-    )
+    parts.append(markdown_table(*table(IDENTITY_COLUMNS, report.identities)))
     if report.clips:
         parts += ["", f"## Clips ({len(report.clips)})", ""]
         parts.append(
