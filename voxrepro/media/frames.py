@@ -56,6 +56,11 @@ class TimelineFrame:
             self._planes = (views[0], views[1], views[2])
         return self._planes
 
+    @property
+    def has_i420(self) -> bool:
+        """Whether the frame is 8-bit limited-range 4:2:0 with even sides (see ``pack_i420``)."""
+        return self._yuv_planes() is not None
+
     def pack_i420(self, out: npt.NDArray[np.uint8]) -> bool:
         """Copy Y, U, V into ``out`` (``(H * 3 / 2, W)`` uint8, OpenCV's I420 layout), unconverted.
 

@@ -29,7 +29,7 @@ from voxrepro.errors import InvalidInputError
 from voxrepro.media import TimelineFrame
 from voxrepro.media.i420 import DeviceFrame, quarter_is_exact, subsample_bgr, window_crops
 from voxrepro.pipeline.framestore import ShotFrames
-from voxrepro.pipeline.settings import FRAME_DEVICES
+from voxrepro.pipeline.settings import FRAME_DEVICES, check_choice
 from voxrepro.scenes import SceneSample, compute_downscale_factor
 
 #: Frames per uploaded chunk: one hand-off between threads and one upload per chunk.
@@ -46,10 +46,7 @@ def resolve_frame_device(choice: str, detector: Detector) -> torch.device | None
     ``auto`` takes the route when the detector takes packed frames on a CUDA device (S3FD at
     its 0.25 scale); ``cuda`` insists on it; ``cpu`` keeps every frame on the host.
     """
-    if choice not in FRAME_DEVICES:
-        raise InvalidInputError(
-            f"--frame-device must be one of {', '.join(FRAME_DEVICES)}, got {choice!r}"
-        )
+    check_choice("--frame-device", choice, FRAME_DEVICES)
     if choice == "cpu":
         return None
     device = detector.frame_device()
@@ -63,8 +60,7 @@ def resolve_frame_device(choice: str, detector: Detector) -> torch.device | None
 
 def takes_device_route(item: TimelineFrame) -> bool:
     """Whether a video whose first frame is ``item`` can go the device route exactly."""
-    probe = np.empty((item.height * 3 // 2, item.width), dtype=np.uint8)
-    return quarter_is_exact(item.height, item.width) and item.pack_i420(probe)
+    return quarter_is_exact(item.height, item.width) and item.has_i420
 
 
 class PinnedChunks:
@@ -147,10 +143,8 @@ def upload_chunk(
 ) -> list[UploadedFrame]:
     """Upload a chunk, take the shot cutter's samples on the device, release the buffer."""
     count, height, width = len(chunk.items), chunk.height, chunk.width
-    host = chunk.buffer[:count]
-    packed = host.to(device, non_blocking=True)
-    if packed.data_ptr() == host.data_ptr():
-        packed = packed.clone()  # a CPU device shares the buffer, which is about to be reused
+    # A copy even on a CPU device: the pinned buffer is reused for a later chunk.
+    packed = chunk.buffer[:count].to(device, non_blocking=True, copy=True)
     step = downscale or compute_downscale_factor(width)
     samples = subsample_bgr(packed, height, width, step).cpu().numpy()  # waits for the upload
     pool.give_back(chunk.buffer)

@@ -34,7 +34,7 @@ DECODE_DEVICES = ("cpu", "cuda")
 FRAME_DEVICES = ("auto", "cpu", "cuda")
 
 
-def _check_choice(option: str, value: str, choices: tuple[str, ...]) -> None:
+def check_choice(option: str, value: str, choices: tuple[str, ...]) -> None:
     if value not in choices:
         raise InvalidInputError(f"{option} must be one of {', '.join(choices)}, got {value!r}")
 
@@ -107,12 +107,12 @@ class PipelineSettings:
             raise InvalidInputError("batch sizes must be >= 1")
         if self.decode_threads < 0:
             raise InvalidInputError(f"--decode-threads must be >= 0, got {self.decode_threads}")
-        _check_choice("--cuda-wait", self.cuda_wait, CUDA_WAITS)
+        check_choice("--cuda-wait", self.cuda_wait, CUDA_WAITS)
         for option, value, choices in (
             ("--decode-device", self.decode_device, DECODE_DEVICES),
             ("--frame-device", self.frame_device, FRAME_DEVICES),
         ):
-            _check_choice(option, value, choices)
+            check_choice(option, value, choices)
             if value == "cuda" and self.cuda_index is None:
                 raise InvalidInputError(f"{option} cuda needs --device auto, cuda or cuda:N")
         if self.device_shot_buffer_mb < 0:
